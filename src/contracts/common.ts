@@ -1,0 +1,31 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** ISO-8601 UTC timestamp, e.g. 2026-11-25T12:00:00.000Z. */
+export const TimestampSchema = Type.String({ format: 'date-time', description: 'ISO-8601 UTC timestamp' });
+
+export const RunIdSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_-]+$',
+  description: 'Run identifier assigned by the server'
+});
+
+/** Scenario names: a safe character set, so a name never needs rewriting (see README). */
+export const ScenarioNameSchema = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+  description: 'Letters, digits, underscore, dot and hyphen; starts with a letter or digit; 1-100 characters'
+});
+
+export const RequestIdSchema = Type.String({ minLength: 1, maxLength: 128 });
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Fastify's error body, used for every 4xx/5xx answer. */
+export const ErrorResponseSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String()
+});
