@@ -1,0 +1,124 @@
+import { Migrator, PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Migrations live in code (not files) so nothing is read from disk at run time and
+ * the build output needs no extra assets. Append new entries; never edit applied ones.
+ * Names sort lexicographically, which is the order Kysely applies them in.
+ */
+
+function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+const initial: Migration = {
+  async up(db: Kysely<any>) {
+    const pg = isPostgres(db);
+    // Auto-increment primary key: `serial` on Postgres, INTEGER PRIMARY KEY AUTOINCREMENT on SQLite.
+    const idType = pg ? 'serial' : 'integer';
+    const idColumn = (col: any) => (pg ? col.primaryKey() : col.primaryKey().autoIncrement());
+
+    await db.schema
+      .createTable('runs')
+      .addColumn('id', idType, idColumn)
+      .addColumn('run_id', 'text', (c) => c.notNull().unique())
+      .addColumn('scenario_name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('num_episodes', 'integer', (c) => c.notNull())
+      .addColumn('episodes_completed', 'integer', (c) => c.notNull().defaultTo(0))
+      // seeds go up to 2^32-1, beyond Postgres' 32-bit integer
+      .addColumn('seed', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('started_at', 'text')
+      .addColumn('finished_at', 'text')
+      .addColumn('model_name', 'text')
+      .addColumn('latest_progress', 'text')
+      .addColumn('error', 'text')
+      .addColumn('save_interval', 'integer', (c) => c.notNull())
+      .addColumn('eval_episodes', 'integer', (c) => c.notNull())
+      .addColumn('requested_model_name', 'text')
+      .addColumn('config', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('runs_created_idx').on('runs').columns(['created_at', 'id']).execute();
+    await db.schema.createIndex('runs_scenario_created_idx').on('runs').columns(['scenario_name', 'created_at', 'id']).execute();
+    await db.schema.createIndex('runs_status_idx').on('runs').columns(['status', 'created_at', 'id']).execute();
+
+    await db.schema
+      .createTable('run_episodes')
+      .addColumn('run_id', 'text', (c) => c.notNull().references('runs.run_id').onDelete('cascade'))
+      .addColumn('episode', 'integer', (c) => c.notNull())
+      .addColumn('metrics', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('run_episodes_pk', ['run_id', 'episode'])
+      .execute();
+
+    // No foreign key to runs: the event store is used by the bus on its own (and its
+    // contract tests), and events are immutable history keyed by (run_id, seq).
+    await db.schema
+      .createTable('run_events')
+      .addColumn('run_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('ts', 'text', (c) => c.notNull())
+      .addColumn('scenario_name', 'text', (c) => c.notNull())
+      .addColumn('envelope', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('run_events_pk', ['run_id', 'seq'])
+      .execute();
+
+    await db.schema
+      .createTable('run_checkpoints')
+      .addColumn('run_id', 'text', (c) => c.primaryKey().references('runs.run_id').onDelete('cascade'))
+      .addColumn('episode', 'integer', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('models')
+      .addColumn('id', idType, idColumn)
+      .addColumn('name', 'text', (c) => c.notNull().unique())
+      .addColumn('scenario_name', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('episodes', 'integer', (c) => c.notNull())
+      .addColumn('size_bytes', 'integer', (c) => c.notNull())
+      .addColumn('final_metrics', 'text')
+      .addColumn('model', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('models_created_idx').on('models').columns(['created_at', 'id']).execute();
+
+    await db.schema
+      .createTable('scenarios')
+      .addColumn('id', idType, idColumn)
+      .addColumn('name', 'text', (c) => c.notNull().unique())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('config', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('scenarios_updated_idx').on('scenarios').columns(['updated_at', 'id']).execute();
+  },
+  async down(db: Kysely<any>) {
+    for (const table of ['scenarios', 'models', 'run_checkpoints', 'run_events', 'run_episodes', 'runs']) {
+      await db.schema.dropTable(table).ifExists().execute();
+    }
+  }
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations
+};
+
+/** Brings the schema to the latest migration; throws (with the failing migration's name) on error. */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    throw new Error(`storage migration ${failed ?? '(unknown)'} failed: ${cause.message}`, { cause });
+  }
+}
+

@@ -1,0 +1,17 @@
+/**
+ * SQLite allows at most 32766 bound parameters per statement (Postgres 65535);
+ * multi-row inserts are split so each statement stays under the smaller bound.
+ */
+export const MAX_BOUND_PARAMS = 32766;
+
+export function chunkRows<T>(rows: readonly T[], columnsPerRow: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_BOUND_PARAMS / columnsPerRow));
+  const chunks: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
+  return chunks;
+}
+
+/** Counts come back as bigint strings from pg and as numbers from SQLite. */
+export function toCount(value: unknown): number {
+  return value === undefined || value === null ? 0 : Number(value);
+}
