@@ -12,3 +12,11 @@ export {
 export type { EnvironmentConfig, TrainingConfig, RewardConfig, ScenarioConfig } from './config.js';
 export { EpisodeMetricsSchema } from './metrics.js';
 export type { EpisodeMetrics } from './metrics.js';
+export { train, HrlTrainer, NumericalError } from './trainer.js';
+export type { TrainOptions, TrainResult } from './trainer.js';
+export { HrlModelSchema, loadModel, ModelFormatError } from './model.js';
+export type { HrlModel } from './model.js';
+export { simulate, constantAllocationGrid, evaluateConstantPolicy, bestConstantPolicy, meanStd } from './simulate.js';
+export type { SimulationOutcome, SimulatedEpisode, SimulationAggregates, ConstantPolicyResult } from './simulate.js';
+export { BudgetEnv, monthlyRate, lowLevelReward, highLevelReward } from './env.js';
+export { HYPER } from './agent.js';
