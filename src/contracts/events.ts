@@ -33,7 +33,10 @@ export const FinalMetricsSchema = Type.Object({
   stability: Type.Number({ minimum: 0, maximum: 1 }),
   goal_adherence: Type.Number({ minimum: 0 }),
   max_reward: Type.Number(),
-  final_reward: Type.Number()
+  final_reward: Type.Number(),
+  eval_episodes: Type.Integer({ minimum: 0, description: 'deterministic evaluation episodes run after training' }),
+  eval_reward_mean: Nullable(Type.Number({ description: 'mean episode reward of the evaluation; null when none ran' })),
+  eval_total_wealth_mean: Nullable(Type.Number({ description: 'mean final cash + portfolio of the evaluation; null when none ran' }))
 });
 
 export const TrainingCompletedDataSchema = Type.Object({
@@ -164,3 +167,6 @@ export type SessionMessage = Static<typeof SessionMessageSchema>;
 
 export const ServerMessageSchema = Type.Union([RunEventSchema, SessionMessageSchema]);
 export type ServerMessage = Static<typeof ServerMessageSchema>;
+
+export type TrainingProgressData = Static<typeof TrainingProgressDataSchema>;
+export type FinalMetrics = Static<typeof FinalMetricsSchema>;

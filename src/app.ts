@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { EventBus } from './bus/event-bus.js';
+import { MemoryEventBus } from './bus/memory-bus.js';
+import type { Config } from './config.js';
+import { HealthResponseSchema } from './contracts/health.js';
+import { gatewayPlugin } from './realtime/gateway.js';
+import { scenarioRoutes } from './scenarios/routes.js';
+import { openStorage, type Storage } from './storage/index.js';
+import { trainingRoutes } from './training/routes.js';
+import { TrainingService } from './training/training-service.js';
+import { WorkerPool } from './training/worker-pool.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    storage: Storage;
+    bus: EventBus;
+    training: TrainingService;
+  }
+}
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const WS_MAX_PAYLOAD = 64 * 1024;
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Builds the service (storage, bus, workers, gateway, routes). Never listens: server.ts does. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    // Unknown body fields are rejected rather than silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const storage = await openStorage({ filename: path.join(config.dataDir, 'hrl-finance.sqlite') });
+  const bus = new MemoryEventBus({ store: storage.events, replayWindow: config.replayWindow });
+  const pool = new WorkerPool({ size: config.workers });
+  const training = new TrainingService({ storage, bus, pool, progressHz: config.progressHz, log: app.log });
+
+  app.decorate('config', config);
+  app.decorate('storage', storage);
+  app.decorate('bus', bus);
+  app.decorate('training', training);
+
+  // Shutdown order: stop runs (each publishes its terminal event), then close sockets with
+  // 1001, then workers, bus and database (onClose runs in reverse registration order).
+  app.addHook('preClose', async () => {
+    await training.stopAll();
+    await bus.flush();
+  });
+  app.addHook('onClose', async () => {
+    await storage.close();
+  });
+  app.addHook('onClose', async () => {
+    await bus.close();
+  });
+  app.addHook('onClose', async () => {
+    await pool.close();
+  });
+
+  await app.register(websocket, {
+    options: { maxPayload: WS_MAX_PAYLOAD },
+    preClose(done) {
+      const server = this.websocketServer;
+      for (const client of server.clients) client.close(1001, 'server shutting down');
+      server.close(() => done());
+    }
+  });
+  await app.register(gatewayPlugin, {
+    bus,
+    heartbeatMs: config.heartbeatMs,
+    runExists: async (runId) => training.activeRecord(runId) !== undefined || (await storage.runs.get(runId)) !== undefined
+  });
+
+  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthResponseSchema } } }, async () => ({
+    status: 'ok' as const,
+    version,
+    timestamp: new Date().toISOString()
+  }));
+  await app.register(scenarioRoutes, { prefix: '/api/scenarios' });
+  await app.register(trainingRoutes, { prefix: '/api/training' });
+
+  await training.recoverInterrupted();
+  return app;
+}

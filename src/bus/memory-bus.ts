@@ -1,0 +1,185 @@
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import {
+  TrainingCompletedEventSchema,
+  TrainingErrorEventSchema,
+  TrainingProgressEventSchema,
+  TrainingStartedEventSchema,
+  TrainingStoppedEventSchema,
+  type RunEvent,
+  type RunEventType
+} from '../contracts/events.js';
+import {
+  BusClosedError,
+  InvalidEventError,
+  type BusListener,
+  type BusMessage,
+  type EventBus,
+  type EventStore,
+  type PublishRequest,
+  type ReadResult
+} from './event-bus.js';
+
+// Compiled once at load: validation is a per-event cost, never a per-client one.
+const checkers: Record<RunEventType, TypeCheck<any>> = {
+  training_started: TypeCompiler.Compile(TrainingStartedEventSchema),
+  training_progress: TypeCompiler.Compile(TrainingProgressEventSchema),
+  training_completed: TypeCompiler.Compile(TrainingCompletedEventSchema),
+  training_stopped: TypeCompiler.Compile(TrainingStoppedEventSchema),
+  training_error: TypeCompiler.Compile(TrainingErrorEventSchema)
+};
+
+interface Pending {
+  request: PublishRequest;
+  resolve: (m: BusMessage) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface MemoryBusOptions {
+  store: EventStore;
+  /** Events kept in memory per run, so recent resumes need no storage read. */
+  replayWindow?: number;
+  /** Runs whose recent events are kept in memory (least recently published are dropped). */
+  maxRunsInMemory?: number;
+}
+
+/**
+ * In-process bus. Publishes are queued and processed in batches: each batch is
+ * validated, serialized, persisted in one transaction, then delivered in order.
+ */
+export class MemoryEventBus implements EventBus {
+  readonly #store: EventStore;
+  readonly #replayWindow: number;
+  readonly #maxRuns: number;
+  readonly #listeners = new Set<BusListener>();
+  readonly #seqs = new Map<string, number>();
+  /** Recent delivered messages per run; Map order doubles as least-recently-published order. */
+  readonly #recent = new Map<string, BusMessage[]>();
+  #queue: Pending[] = [];
+  #draining: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(options: MemoryBusOptions) {
+    this.#store = options.store;
+    this.#replayWindow = options.replayWindow ?? 1000;
+    this.#maxRuns = options.maxRunsInMemory ?? 256;
+  }
+
+  publish<K extends RunEventType>(request: PublishRequest<K>): Promise<BusMessage> {
+    if (this.#closed) return Promise.reject(new BusClosedError('event bus is closed'));
+    return new Promise<BusMessage>((resolve, reject) => {
+      this.#queue.push({ request: request as unknown as PublishRequest, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  subscribe(listener: BusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async readAfter(runId: string, afterSeq: number, limit = 10_000): Promise<ReadResult> {
+    const recent = this.#recent.get(runId);
+    if (recent && recent.length > 0 && recent[0].event.seq <= afterSeq + 1) {
+      const start = afterSeq + 1 - recent[0].event.seq;
+      const events = recent.slice(start, start + limit).map((m) => m.event);
+      return { events, complete: true, latestSeq: recent[recent.length - 1].event.seq };
+    }
+    const events = await this.#store.readEvents(runId, afterSeq, limit);
+    if (events.length > 0) return { events, complete: events[0].seq === afterSeq + 1, latestSeq: events[events.length - 1].seq };
+    const latestSeq = await this.#store.lastSeq(runId);
+    return { events, complete: latestSeq <= afterSeq, latestSeq };
+  }
+
+  async lastSeq(runId: string): Promise<number> {
+    return this.#seqs.get(runId) ?? (await this.#store.lastSeq(runId));
+  }
+
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#recent.clear();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        await this.#processBatch(batch);
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  async #processBatch(batch: Pending[]): Promise<void> {
+    const accepted: Array<{ pending: Pending; message: BusMessage }> = [];
+    for (const pending of batch) {
+      try {
+        accepted.push({ pending, message: await this.#prepare(pending.request) });
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+    if (accepted.length === 0) return;
+    try {
+      await this.#store.appendEvents(accepted.map(({ message }) => ({ event: message.event, scenario_name: message.scenario_name })));
+    } catch (error) {
+      // Nothing of this batch was stored, so nothing is delivered; give the numbers back.
+      for (const { pending, message } of accepted.reverse()) {
+        this.#seqs.set(message.event.run_id, message.event.seq - 1);
+        pending.reject(error);
+      }
+      return;
+    }
+    for (const { pending, message } of accepted) {
+      this.#remember(message);
+      for (const listener of this.#listeners) {
+        try {
+          listener(message);
+        } catch {
+          // A failing listener must not stop delivery to the others.
+        }
+      }
+      pending.resolve(message);
+    }
+  }
+
+  async #prepare(request: PublishRequest): Promise<BusMessage> {
+    const { run_id, scenario_name, type, data } = request;
+    let last = this.#seqs.get(run_id);
+    if (last === undefined) last = await this.#store.lastSeq(run_id);
+    const event = { type, ts: new Date().toISOString(), run_id, seq: last + 1, data } as RunEvent;
+    const checker = checkers[type];
+    if (!checker) throw new InvalidEventError(`unknown run event type ${JSON.stringify(type)}`);
+    if (!checker.Check(event)) {
+      const first = checker.Errors(event).First();
+      throw new InvalidEventError(`invalid ${type} event: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`);
+    }
+    this.#seqs.set(run_id, event.seq);
+    return { event, scenario_name, frame: Buffer.from(JSON.stringify(event)) };
+  }
+
+  #remember(message: BusMessage): void {
+    const runId = message.event.run_id;
+    let recent = this.#recent.get(runId);
+    if (recent) {
+      this.#recent.delete(runId); // re-insert: most recently published last
+    } else {
+      recent = [];
+      if (this.#recent.size >= this.#maxRuns) {
+        const oldest = this.#recent.keys().next().value as string;
+        this.#recent.delete(oldest);
+        this.#seqs.delete(oldest);
+      }
+    }
+    recent.push(message);
+    if (recent.length > this.#replayWindow) recent.splice(0, recent.length - this.#replayWindow);
+    this.#recent.set(runId, recent);
+  }
+}

@@ -1,0 +1,68 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Service configuration. The only place that reads process.env (house rule 9).
+ * Every setting has a schema; a bad value stops start-up naming the variable.
+ */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
+  host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  dataDir: Type.String({ minLength: 1, default: './data' }),
+  workers: Type.Integer({ minimum: 1, maximum: 64 }),
+  progressHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, default: 10 }),
+  logLevel: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' }
+  ),
+  heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  /** Events kept in memory per run for resume; older ones are read from storage. */
+  replayWindow: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 })
+});
+export type Config = Static<typeof ConfigSchema>;
+
+/** Environment variable behind each setting, for error messages and the README. */
+export const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  dataDir: 'HRL_DATA_DIR',
+  workers: 'HRL_WORKERS',
+  progressHz: 'HRL_PROGRESS_HZ',
+  logLevel: 'LOG_LEVEL',
+  heartbeatMs: 'HRL_HEARTBEAT_MS',
+  replayWindow: 'HRL_REPLAY_WINDOW'
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const defaultWorkers = () => Math.max(1, os.availableParallelism() - 1);
+
+/** Builds a validated config from defaults, then environment variables, then explicit overrides. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = { workers: defaultWorkers() };
+  for (const [key, envName] of Object.entries(ENV_NAMES) as Array<[keyof Config, string]>) {
+    const value = env[envName];
+    if (value === undefined || value === '') continue;
+    const fieldSchema = ConfigSchema.properties[key];
+    raw[key] = fieldSchema.type === 'integer' || fieldSchema.type === 'number' ? toNumber(value, envName) : value;
+  }
+  Object.assign(raw, overrides);
+  const config = Value.Default(ConfigSchema, raw) as Config;
+  const firstError = Value.Errors(ConfigSchema, config).First();
+  if (firstError) {
+    const key = firstError.path.split('/')[1] as keyof Config;
+    const name = ENV_NAMES[key] ?? key;
+    throw new ConfigError(`Invalid configuration ${name}=${JSON.stringify(config[key])}: ${firstError.message}`);
+  }
+  return { ...config, dataDir: path.resolve(config.dataDir) };
+}
+
+function toNumber(value: string, envName: string): number {
+  const n = Number(value.trim());
+  if (!Number.isFinite(n)) throw new ConfigError(`Invalid configuration ${envName}=${JSON.stringify(value)}: must be a number`);
+  return n;
+}

@@ -1,0 +1,19 @@
+/**
+ * An error with an HTTP status and a stable code. Fastify's error handler turns it into
+ * `{ statusCode, code, error, message }` (PROTOCOL.md §2).
+ */
+export class ServiceError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new ServiceError(404, 'HRL_NOT_FOUND', `${what} ${JSON.stringify(id)} not found`);
+
+export const conflict = (code: string, message: string) => new ServiceError(409, code, message);

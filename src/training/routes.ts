@@ -1,0 +1,130 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorResponseSchema } from '../contracts/common.js';
+import {
+  RunEventsQuerySchema,
+  RunEventsResponseSchema,
+  RunHistoryResponseSchema,
+  RunListQuerySchema,
+  RunListResponseSchema,
+  RunParamsSchema,
+  RunSchema,
+  StartTrainingBodySchema,
+  StartTrainingResponseSchema,
+  StopTrainingBodySchema,
+  StopTrainingResponseSchema,
+  TrainingStatusResponseSchema
+} from '../contracts/training.js';
+import { notFound } from '../errors.js';
+
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
+
+/** Training routes of PROTOCOL.md §2. */
+export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { training, storage } = app;
+
+  const findRun = async (runId: string) => {
+    const run = training.activeRecord(runId) ?? (await storage.runs.get(runId));
+    if (!run) throw notFound('run', runId);
+    return run;
+  };
+
+  app.post(
+    '/start',
+    { schema: { tags: ['training'], body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
+    async (request, reply) => {
+      const { run, status } = await training.start(request.body);
+      reply.code(202);
+      return {
+        message: status === 'started' ? 'training started' : 'training queued: every worker is busy',
+        data: {
+          status,
+          run_id: run.run_id,
+          scenario_name: run.scenario_name,
+          num_episodes: run.num_episodes,
+          start_time: run.started_at ?? run.created_at,
+          seed: run.seed
+        }
+      };
+    }
+  );
+
+  app.post(
+    '/stop',
+    {
+      schema: { tags: ['training'], body: StopTrainingBodySchema, response: { 200: StopTrainingResponseSchema, ...errors } },
+      // The body is optional: a bare POST stops the only active run.
+      preValidation: async (request) => {
+        request.body ??= {};
+      }
+    },
+    async (request) => {
+      const { run, status } = await training.stop(request.body?.run_id);
+      return {
+        message: status === 'stopped' ? 'run stopped' : 'stop requested: the run ends after the current episode',
+        data: {
+          status,
+          run_id: run.run_id,
+          scenario_name: run.scenario_name,
+          episodes_completed: run.episodes_completed,
+          total_episodes: run.num_episodes
+        }
+      };
+    }
+  );
+
+  app.get('/status', { schema: { tags: ['training'], response: { 200: TrainingStatusResponseSchema } } }, async () => {
+    const run = await training.currentOrLatest();
+    const active = run !== undefined && (run.status === 'running' || run.status === 'queued');
+    return {
+      is_training: active,
+      scenario_name: run?.scenario_name ?? null,
+      current_episode: run?.episodes_completed ?? 0,
+      total_episodes: run?.num_episodes ?? 0,
+      start_time: run?.started_at ?? null,
+      latest_progress: run?.latest_progress ?? null,
+      run_id: run?.run_id ?? null,
+      status: run?.status ?? null
+    };
+  });
+
+  app.get(
+    '/runs',
+    { schema: { tags: ['training'], querystring: RunListQuerySchema, response: { 200: RunListResponseSchema, 400: ErrorResponseSchema } } },
+    async (request) => {
+      const { runs, total } = await storage.runs.list(request.query);
+      return { runs: runs.map((r) => training.activeRecord(r.run_id) ?? r), total };
+    }
+  );
+
+  app.get(
+    '/runs/:run_id',
+    { schema: { tags: ['training'], params: RunParamsSchema, response: { 200: RunSchema, ...errors } } },
+    async (request) => findRun(request.params.run_id)
+  );
+
+  app.get(
+    '/runs/:run_id/history',
+    { schema: { tags: ['training'], params: RunParamsSchema, response: { 200: RunHistoryResponseSchema, ...errors } } },
+    async (request) => {
+      const { run_id } = await findRun(request.params.run_id);
+      return { run_id, episodes: await storage.episodes.list(run_id) };
+    }
+  );
+
+  app.get(
+    '/runs/:run_id/events',
+    {
+      schema: {
+        tags: ['training'],
+        params: RunParamsSchema,
+        querystring: RunEventsQuerySchema,
+        response: { 200: RunEventsResponseSchema, ...errors }
+      }
+    },
+    async (request) => {
+      const { run_id } = await findRun(request.params.run_id);
+      const { events } = await app.bus.readAfter(run_id, request.query.after_seq, request.query.limit);
+      return { run_id, events };
+    }
+  );
+};

@@ -1,0 +1,400 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventBus, PublishRequest } from '../bus/event-bus.js';
+import type { RunEventType } from '../contracts/events.js';
+import { MAX_SEED, type Run, type StartTrainingBody } from '../contracts/training.js';
+import { conflict, notFound } from '../errors.js';
+import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
+import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
+import type { TrainOutcome } from './messages.js';
+import { RollingMetrics } from './progress.js';
+import type { JobHandle, JobResult, JobUpdate, WorkerPool } from './worker-pool.js';
+
+export interface TrainingServiceOptions {
+  storage: Storage;
+  bus: EventBus;
+  pool: WorkerPool;
+  /** Maximum training_progress events per second per run. */
+  progressHz: number;
+  log: FastifyBaseLogger;
+}
+
+/** A run that has not ended yet. */
+interface ActiveRun {
+  record: RunRecord;
+  handle: JobHandle | null;
+  metrics: RollingMetrics;
+  startedMs: number;
+  lastProgressMs: number;
+  /** Episodes arrived since the last published progress. */
+  progressDirty: boolean;
+  progressTimer: NodeJS.Timeout | null;
+  stopRequested: boolean;
+  /** Serializes the handling of this run's worker messages (history, events, terminal). */
+  chain: Promise<void>;
+  /** Resolves once the run has ended and its terminal event was handed to the bus. */
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+/** Runs training jobs on the worker pool and turns what workers report into runs, history and events. */
+export class TrainingService {
+  readonly #storage: Storage;
+  readonly #bus: EventBus;
+  readonly #pool: WorkerPool;
+  readonly #minProgressMs: number;
+  readonly #log: FastifyBaseLogger;
+  readonly #active = new Map<string, ActiveRun>();
+  /** Scenario name → run id of its active run (one active run per scenario). */
+  readonly #activeByScenario = new Map<string, string>();
+  /** Model names requested by active runs, reserved until they are saved. */
+  readonly #reservedModelNames = new Set<string>();
+
+  constructor(options: TrainingServiceOptions) {
+    this.#storage = options.storage;
+    this.#bus = options.bus;
+    this.#pool = options.pool;
+    this.#minProgressMs = 1000 / options.progressHz;
+    this.#log = options.log;
+  }
+
+  /** Marks runs left active by a previous process as interrupted, each with a terminal training_error. */
+  async recoverInterrupted(): Promise<number> {
+    const stale = await this.#storage.runs.findByStatus(['queued', 'running']);
+    for (const run of stale) {
+      const episodes = await this.#storage.episodes.count(run.run_id);
+      const message = 'run interrupted: the service stopped while it was active';
+      await this.#storage.runs.update(run.run_id, {
+        status: 'interrupted',
+        finished_at: new Date().toISOString(),
+        episodes_completed: episodes,
+        error: message
+      });
+      await this.#publish(run, 'training_error', {
+        message,
+        details: `status was ${run.status} when the service restarted; ${episodes} episodes are in the run's history`,
+        scenario_name: run.scenario_name,
+        episodes_completed: episodes
+      });
+    }
+    return stale.length;
+  }
+
+  async start(body: StartTrainingBody): Promise<{ run: RunRecord; status: 'started' | 'queued' }> {
+    const scenario = await this.#storage.scenarios.get(body.scenario_name);
+    if (!scenario) throw notFound('scenario', body.scenario_name);
+    if (body.model_name !== undefined) {
+      if (this.#reservedModelNames.has(body.model_name) || (await this.#storage.models.exists(body.model_name))) {
+        throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
+      }
+    }
+    // Checked and reserved with no await in between, so two concurrent starts cannot both win.
+    const activeId = this.#activeByScenario.get(body.scenario_name);
+    if (activeId) {
+      throw conflict('HRL_RUN_ACTIVE', `scenario ${JSON.stringify(body.scenario_name)} already has an active run (${activeId}); stop it first`);
+    }
+    if (body.model_name !== undefined && this.#reservedModelNames.has(body.model_name)) {
+      throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
+    }
+    const runId = newRunId();
+    this.#activeByScenario.set(body.scenario_name, runId);
+    if (body.model_name !== undefined) this.#reservedModelNames.add(body.model_name);
+
+    const now = new Date().toISOString();
+    const startsNow = this.#pool.hasIdleWorker;
+    const record: RunRecord = {
+      run_id: runId,
+      scenario_name: body.scenario_name,
+      status: startsNow ? 'running' : 'queued',
+      num_episodes: body.num_episodes,
+      episodes_completed: 0,
+      seed: body.seed ?? randomInt(0, MAX_SEED),
+      created_at: now,
+      started_at: startsNow ? now : null,
+      finished_at: null,
+      model_name: null,
+      latest_progress: null,
+      error: null,
+      save_interval: body.save_interval,
+      eval_episodes: body.eval_episodes,
+      requested_model_name: body.model_name ?? null,
+      config: scenario.config
+    };
+    let markEnded!: () => void;
+    const active: ActiveRun = {
+      record,
+      handle: null,
+      metrics: new RollingMetrics(),
+      startedMs: Date.now(),
+      lastProgressMs: 0,
+      progressDirty: false,
+      progressTimer: null,
+      stopRequested: false,
+      chain: Promise.resolve(),
+      ended: new Promise<void>((r) => (markEnded = r)),
+      markEnded
+    };
+    try {
+      await this.#storage.runs.create(record);
+    } catch (error) {
+      this.#release(active);
+      throw error;
+    }
+    this.#active.set(runId, active);
+    active.handle = this.#pool.submit(
+      {
+        kind: 'train',
+        config: scenario.config,
+        episodes: body.num_episodes,
+        seed: record.seed,
+        saveInterval: body.save_interval,
+        evalEpisodes: body.eval_episodes
+      },
+      (update) => this.#enqueue(active, () => this.#onUpdate(active, update))
+    );
+    void active.handle.done.then((result) => this.#enqueue(active, () => this.#onResult(active, result)));
+    return { run: record, status: startsNow ? 'started' : 'queued' };
+  }
+
+  /** Stops a run (the only active one when no id is given). */
+  async stop(runId?: string): Promise<{ run: RunRecord; status: 'stopping' | 'stopped' }> {
+    let active: ActiveRun | undefined;
+    if (runId === undefined) {
+      if (this.#active.size === 0) throw conflict('HRL_NO_ACTIVE_RUN', 'no training run is active');
+      if (this.#active.size > 1) {
+        throw conflict('HRL_RUN_ID_REQUIRED', `${this.#active.size} runs are active; give run_id to choose one`);
+      }
+      active = this.#active.values().next().value;
+    } else {
+      active = this.#active.get(runId);
+      if (!active) {
+        const stored = await this.#storage.runs.get(runId);
+        if (!stored) throw notFound('run', runId);
+        throw conflict('HRL_RUN_FINISHED', `run ${runId} already ended with status ${stored.status}`);
+      }
+    }
+    const run = active!;
+    run.stopRequested = true;
+    const outcome = run.handle?.stop() ?? 'stopping';
+    if (outcome === 'cancelled') {
+      await run.ended;
+      return { run: run.record, status: 'stopped' };
+    }
+    return { run: run.record, status: 'stopping' };
+  }
+
+  /** The run shown by the original's status route: an active one, else the most recent. */
+  async currentOrLatest(): Promise<RunRecord | undefined> {
+    let best: RunRecord | undefined;
+    for (const { record } of this.#active.values()) {
+      if (record.status !== 'running') continue;
+      if (!best || (record.started_at ?? '') > (best.started_at ?? '')) best = record;
+    }
+    if (best) return best;
+    const queued = [...this.#active.values()][0]?.record;
+    return queued ?? (await this.#storage.runs.latest());
+  }
+
+  /** The live view of a run when it is active, else undefined. */
+  activeRecord(runId: string): RunRecord | undefined {
+    return this.#active.get(runId)?.record;
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Stops every active run and waits for their terminal events (graceful shutdown). */
+  async stopAll(): Promise<void> {
+    const runs = [...this.#active.values()];
+    for (const run of runs) {
+      run.stopRequested = true;
+      run.handle?.stop();
+    }
+    await Promise.all(runs.map((r) => r.ended));
+  }
+
+  /** Test and operator hook: makes a run's worker die as a crash would. */
+  async crashWorkerOf(runId: string): Promise<boolean> {
+    const handle = this.#active.get(runId)?.handle;
+    return handle ? this.#pool.terminateJobWorker(handle.jobId) : false;
+  }
+
+  // ---- worker reports -------------------------------------------------------------------
+
+  #enqueue(run: ActiveRun, step: () => Promise<void>): void {
+    run.chain = run.chain.then(step).catch((error: unknown) => {
+      this.#log.error({ err: error, run_id: run.record.run_id }, 'training run bookkeeping failed');
+    });
+  }
+
+  async #onUpdate(run: ActiveRun, update: JobUpdate): Promise<void> {
+    const record = run.record;
+    switch (update.type) {
+      case 'started': {
+        if (record.status !== 'running') {
+          record.status = 'running';
+          record.started_at = new Date().toISOString();
+          await this.#storage.runs.update(record.run_id, { status: 'running', started_at: record.started_at });
+        }
+        run.startedMs = Date.now();
+        await this.#publish(record, 'training_started', {
+          run_id: record.run_id,
+          scenario_name: record.scenario_name,
+          num_episodes: record.num_episodes,
+          start_time: record.started_at!,
+          seed: record.seed
+        });
+        return;
+      }
+      case 'episodes':
+        return this.#onEpisodes(run, update.metrics);
+      case 'checkpoint':
+        await this.#storage.runs.saveCheckpoint(record.run_id, update.episode, update.model);
+        return;
+    }
+  }
+
+  async #onEpisodes(run: ActiveRun, metrics: EpisodeMetrics[]): Promise<void> {
+    await this.#storage.episodes.append(run.record.run_id, metrics);
+    for (const m of metrics) {
+      run.metrics.add(m);
+      // Episode 1 is always published, with the window as it was then.
+      if (m.episode === 1) this.#publishProgress(run);
+      else run.progressDirty = true;
+    }
+    run.record.episodes_completed = run.metrics.episode;
+    if (!run.progressDirty) return;
+    const wait = run.lastProgressMs + this.#minProgressMs - Date.now();
+    if (wait <= 0) this.#publishProgress(run);
+    else run.progressTimer ??= setTimeout(() => this.#enqueue(run, async () => this.#publishProgress(run)), wait);
+  }
+
+  /** Publishes the run's current rolling progress (at most progress_hz per second). */
+  #publishProgress(run: ActiveRun): void {
+    if (run.progressTimer) {
+      clearTimeout(run.progressTimer);
+      run.progressTimer = null;
+    }
+    if (run.metrics.episode === 0) return;
+    run.progressDirty = false;
+    run.lastProgressMs = Date.now();
+    const data = run.metrics.progress(run.record.num_episodes, (run.lastProgressMs - run.startedMs) / 1000);
+    run.record.latest_progress = data;
+    void this.#publish(run.record, 'training_progress', data);
+    void this.#storage.runs
+      .update(run.record.run_id, { episodes_completed: data.episode, latest_progress: data })
+      .catch((error: unknown) => this.#log.error({ err: error }, 'could not store run progress'));
+  }
+
+  async #onResult(run: ActiveRun, result: JobResult): Promise<void> {
+    // The last completed episode's progress always precedes the terminal event.
+    if (run.progressDirty) this.#publishProgress(run);
+    else if (run.progressTimer) clearTimeout(run.progressTimer);
+    try {
+      if (result.type === 'trained') await this.#finishTrained(run, result.outcome);
+      else if (result.type === 'failed' && result.error.name === 'JobCancelled') await this.#finishStopped(run, null, 0);
+      else if (result.type === 'failed') await this.#finishFailed(run, result.error.message, result.error.details);
+      else await this.#finishFailed(run, 'unexpected worker result', result.type);
+    } catch (error) {
+      // Saving failed (e.g. the database): the run still ends, with an error.
+      const err = error instanceof Error ? error : new Error(String(error));
+      await this.#finishFailed(run, 'could not save the training result', err.message);
+    } finally {
+      run.markEnded();
+    }
+  }
+
+  async #finishTrained(run: ActiveRun, outcome: TrainOutcome): Promise<void> {
+    const record = run.record;
+    const modelName = outcome.model ? await this.#saveModel(run, outcome) : null;
+    if (outcome.stopped) return this.#finishStopped(run, modelName, outcome.episodesCompleted);
+    const finalMetrics = run.metrics.final(outcome.evaluation);
+    await this.#end(run, { status: 'completed', model_name: modelName, episodes_completed: outcome.episodesCompleted });
+    await this.#publish(record, 'training_completed', {
+      scenario_name: record.scenario_name,
+      episodes_completed: outcome.episodesCompleted,
+      final_metrics: finalMetrics,
+      model_name: modelName!,
+      duration_s: (Date.now() - run.startedMs) / 1000
+    });
+  }
+
+  async #finishStopped(run: ActiveRun, modelName: string | null, episodes: number): Promise<void> {
+    await this.#end(run, { status: 'stopped', model_name: modelName, episodes_completed: episodes });
+    await this.#publish(run.record, 'training_stopped', {
+      scenario_name: run.record.scenario_name,
+      episodes_completed: episodes,
+      model_name: modelName
+    });
+  }
+
+  async #finishFailed(run: ActiveRun, message: string, details: string): Promise<void> {
+    const episodes = run.metrics.episode;
+    await this.#end(run, { status: 'failed', episodes_completed: episodes, error: `${message}: ${details.split('\n')[0]}` });
+    await this.#publish(run.record, 'training_error', {
+      message,
+      details,
+      scenario_name: run.record.scenario_name,
+      episodes_completed: episodes
+    });
+  }
+
+  /** Stores the final state and frees the scenario before the terminal event goes out (PROTOCOL.md). */
+  async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error'>>): Promise<void> {
+    Object.assign(run.record, patch, { finished_at: new Date().toISOString() });
+    try {
+      await this.#storage.runs.update(run.record.run_id, { ...patch, finished_at: run.record.finished_at });
+    } finally {
+      this.#release(run);
+    }
+  }
+
+  #release(run: ActiveRun): void {
+    const { run_id, scenario_name, requested_model_name } = run.record;
+    this.#active.delete(run_id);
+    if (this.#activeByScenario.get(scenario_name) === run_id) this.#activeByScenario.delete(scenario_name);
+    if (requested_model_name) this.#reservedModelNames.delete(requested_model_name);
+  }
+
+  /** Saves the run's model under its own name; an existing model is never overwritten. */
+  async #saveModel(run: ActiveRun, outcome: TrainOutcome): Promise<string> {
+    const record = run.record;
+    const base = record.requested_model_name ?? `${record.scenario_name}-${record.run_id}`;
+    const model = outcome.model as HrlModel;
+    const entry = {
+      scenario_name: record.scenario_name,
+      run_id: record.run_id,
+      created_at: new Date().toISOString(),
+      episodes: outcome.episodesCompleted,
+      final_metrics: run.metrics.final(outcome.evaluation),
+      model
+    };
+    try {
+      await this.#storage.models.insert({ name: base, ...entry });
+      return base;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const name = `${base}-${record.run_id}`;
+      await this.#storage.models.insert({ name, ...entry });
+      return name;
+    }
+  }
+
+  async #publish<K extends RunEventType>(
+    run: Pick<RunRecord, 'run_id' | 'scenario_name'>,
+    type: K,
+    data: PublishRequest<K>['data']
+  ): Promise<void> {
+    try {
+      await this.#bus.publish({ run_id: run.run_id, scenario_name: run.scenario_name, type, data });
+    } catch (error) {
+      this.#log.error({ err: error, run_id: run.run_id, type }, 'could not publish run event');
+    }
+  }
+}
+
+/** Sortable, unique even within one millisecond: time prefix plus 64 random bits. */
+function newRunId(): string {
+  return `run_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
+}

@@ -1,0 +1,84 @@
+// Worker thread entry: runs HRL jobs. Imports nothing from Fastify (house rule 7).
+import { parentPort } from 'node:worker_threads';
+import { HrlTrainer, simulate, type EpisodeMetrics } from '../hrl/index.js';
+import type { FromWorker, Job, SimulateJob, ToWorker, TrainJob, TrainOutcome } from './messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+
+/** Episode metrics are sent in batches at most this often, so fast training cannot flood the port. */
+const BATCH_MS = 50;
+/** The loop yields to the event loop this often, so a stop message is seen promptly. */
+const YIELD_MS = 20;
+
+let current: { jobId: string; abort: AbortController } | null = null;
+const post = (message: FromWorker) => port.postMessage(message);
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise<TrainOutcome> {
+  const trainer = new HrlTrainer(job.config, { seed: job.seed });
+  post({ type: 'started', jobId });
+  let batch: EpisodeMetrics[] = [];
+  let lastFlush = Date.now();
+  let lastYield = lastFlush;
+  let completed = 0;
+  const flush = () => {
+    if (batch.length === 0) return;
+    post({ type: 'episodes', jobId, metrics: batch });
+    batch = [];
+    lastFlush = Date.now();
+  };
+  while (completed < job.episodes && !signal.aborted) {
+    batch.push(trainer.trainEpisode());
+    completed++;
+    const now = Date.now();
+    if (completed === 1 || now - lastFlush >= BATCH_MS) flush();
+    if (completed % job.saveInterval === 0 && completed < job.episodes) {
+      flush();
+      post({ type: 'checkpoint', jobId, episode: completed, model: trainer.toModel() });
+    }
+    if (now - lastYield >= YIELD_MS) {
+      await yieldToLoop();
+      lastYield = Date.now();
+    }
+  }
+  flush();
+  const model = completed > 0 ? trainer.toModel() : null;
+  const stopped = completed < job.episodes;
+  let evaluation: TrainOutcome['evaluation'] = null;
+  if (model && !stopped && job.evalEpisodes > 0) {
+    // Held-out seed: evaluation episodes never replay a training episode's draws.
+    const outcome = simulate(model, job.config, { episodes: job.evalEpisodes, seed: (job.seed + 0x9e3779b9) >>> 0 });
+    evaluation = {
+      episodes: job.evalEpisodes,
+      reward_mean: outcome.aggregates.episode_reward_mean,
+      total_wealth_mean: outcome.aggregates.total_wealth_mean
+    };
+  }
+  return { model, episodesCompleted: completed, stopped, evaluation };
+}
+
+async function run(jobId: string, job: Job): Promise<void> {
+  const abort = new AbortController();
+  current = { jobId, abort };
+  try {
+    if (job.kind === 'train') {
+      post({ type: 'trained', jobId, outcome: await train(jobId, job, abort.signal) });
+    } else {
+      post({ type: 'started', jobId });
+      const { model, config, episodes, seed } = job as SimulateJob;
+      post({ type: 'simulated', jobId, outcome: simulate(model, config, { episodes, seed }) });
+    }
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    post({ type: 'failed', jobId, error: { name: err.name, message: err.message, details: err.stack ?? err.message } });
+  } finally {
+    current = null;
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'run') void run(message.jobId, message.job);
+  else if (message.type === 'stop' && current?.jobId === message.jobId) current.abort.abort();
+});
+post({ type: 'ready' });
