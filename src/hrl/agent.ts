@@ -19,7 +19,7 @@ export const HYPER = {
   strategistHidden: [32, 32],
   gaeLambda: 0.95,
   clip: 0.2,
-  epochs: 4,
+  epochs: 3,
   executorRollout: 2048,
   strategistRollout: 256,
   entCoef: 0.003,

@@ -61,6 +61,7 @@ export class BudgetEnv {
   readonly reward: RewardConfig;
   private readonly rng: Rng;
   private readonly monthlyInflation: number;
+  private readonly prices: Float64Array;
 
   // State.
   month = 0; // months elapsed in the episode
@@ -87,11 +88,13 @@ export class BudgetEnv {
     this.reward = reward;
     this.rng = rng;
     this.monthlyInflation = monthlyRate(env.inflation);
+    this.prices = new Float64Array(env.max_months + 1);
+    for (let m = 0; m <= env.max_months; m++) this.prices[m] = Math.pow(1 + this.monthlyInflation, m);
   }
 
   /** Price level of month `m` (0-based) relative to the first month. */
   priceLevel(m: number): number {
-    return Math.pow(1 + this.monthlyInflation, m);
+    return m <= this.env.max_months ? this.prices[m] : Math.pow(1 + this.monthlyInflation, m);
   }
 
   reset(): void {

@@ -4,6 +4,24 @@
 // and serialization are single loops.
 import type { Rng } from './rng.js';
 
+/** Σ p[w+i]·x[i] with four independent accumulators (breaks the add-latency chain; ~3× faster here). */
+function dot(p: Float64Array, w: number, x: Float64Array, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  const n4 = n - (n & 3);
+  for (; i < n4; i += 4) {
+    s0 += p[w + i] * x[i];
+    s1 += p[w + i + 1] * x[i + 1];
+    s2 += p[w + i + 2] * x[i + 2];
+    s3 += p[w + i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) s0 += p[w + i] * x[i];
+  return s0 + s1 + (s2 + s3);
+}
+
 export class Mlp {
   readonly sizes: readonly number[];
   readonly params: Float64Array;
@@ -62,12 +80,16 @@ export class Mlp {
       const nOut = out.length;
       let w = this.wOff[l];
       const b = this.bOff[l];
-      const last = l === L - 1;
-      for (let j = 0; j < nOut; j++) {
-        let s = p[b + j];
-        for (let i = 0; i < nIn; i++) s += p[w + i] * inp[i];
-        w += nIn;
-        out[j] = last ? s : Math.tanh(s);
+      if (l === L - 1) {
+        for (let j = 0; j < nOut; j++) {
+          out[j] = p[b + j] + dot(p, w, inp, nIn);
+          w += nIn;
+        }
+      } else {
+        for (let j = 0; j < nOut; j++) {
+          out[j] = Math.tanh(p[b + j] + dot(p, w, inp, nIn));
+          w += nIn;
+        }
       }
     }
     return this.output;
