@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { EpisodeMetrics } from '../hrl/index.js';
 import { mapConflict } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
-import { chunkRows } from './sql-util.js';
+import { insertChunked } from './sql-util.js';
 
 /**
  * Per-episode history of a run. Each row is stored as JSON text, so numbers come back
@@ -24,16 +24,10 @@ export function createEpisodeRepository(db: Kysely<DatabaseSchema>): EpisodeRepo
     async append(runId, rows) {
       if (rows.length === 0) return;
       const values = rows.map((m) => ({ run_id: runId, episode: m.episode, metrics: JSON.stringify(m) }));
-      const chunks = chunkRows(values, EPISODE_COLUMNS);
-      await mapConflict(async () => {
-        if (chunks.length === 1) {
-          await db.insertInto('run_episodes').values(chunks[0]).execute();
-          return;
-        }
-        await db.transaction().execute(async (trx) => {
-          for (const chunk of chunks) await trx.insertInto('run_episodes').values(chunk).execute();
-        });
-      }, `duplicate episode for run ${runId}`);
+      await mapConflict(
+        () => insertChunked(db, values, EPISODE_COLUMNS, (exec, chunk) => exec.insertInto('run_episodes').values(chunk).execute()),
+        `duplicate episode for run ${runId}`
+      );
     },
 
     async list(runId) {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { RunEvent } from '../contracts/events.js';
 import { mapConflict } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
-import { chunkRows } from './sql-util.js';
+import { insertChunked } from './sql-util.js';
 
 /** Persistent run-event history; consumed by the event bus. */
 export interface EventStore {
@@ -28,17 +28,10 @@ export function createEventStore(db: Kysely<DatabaseSchema>): EventStore {
         scenario_name,
         envelope: JSON.stringify(event)
       }));
-      const chunks = chunkRows(values, EVENT_COLUMNS);
-      await mapConflict(async () => {
-        // One statement is atomic by itself; several chunks share one transaction.
-        if (chunks.length === 1) {
-          await db.insertInto('run_events').values(chunks[0]).execute();
-          return;
-        }
-        await db.transaction().execute(async (trx) => {
-          for (const chunk of chunks) await trx.insertInto('run_events').values(chunk).execute();
-        });
-      }, 'duplicate run event seq');
+      await mapConflict(
+        () => insertChunked(db, values, EVENT_COLUMNS, (exec, chunk) => exec.insertInto('run_events').values(chunk).execute()),
+        'duplicate run event seq'
+      );
     },
 
     async readEvents(runId, afterSeq, limit) {

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { HrlModel } from '../hrl/index.js';
 import { mapConflict } from './errors.js';
-import type { DatabaseSchema } from './schema.js';
+import type { DatabaseSchema, ModelsTable } from './schema.js';
 
 export type ModelRecord = {
   name: string;
@@ -29,15 +29,7 @@ export interface ModelRepository {
 
 const SUMMARY_COLUMNS = ['name', 'scenario_name', 'run_id', 'created_at', 'episodes', 'size_bytes', 'final_metrics'] as const;
 
-type SummaryRow = {
-  name: string;
-  scenario_name: string;
-  run_id: string | null;
-  created_at: string;
-  episodes: number;
-  size_bytes: number;
-  final_metrics: string | null;
-};
+type SummaryRow = Pick<Selectable<ModelsTable>, (typeof SUMMARY_COLUMNS)[number]>;
 
 function summaryFromRow(row: SummaryRow): ModelSummary {
   return {

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+
 /**
  * SQLite allows at most 32766 bound parameters per statement (Postgres 65535);
  * multi-row inserts are split so each statement stays under the smaller bound.
@@ -14,4 +16,26 @@ export function chunkRows<T>(rows: readonly T[], columnsPerRow: number): T[][] {
 /** Counts come back as bigint strings from pg and as numbers from SQLite. */
 export function toCount(value: unknown): number {
   return value === undefined || value === null ? 0 : Number(value);
+}
+
+/**
+ * Inserts `rows` with as few multi-row statements as the parameter bound allows.
+ * One statement is atomic by itself; several chunks share one transaction, so a
+ * failure in any chunk leaves nothing behind.
+ */
+export async function insertChunked<R, DB>(
+  db: Kysely<DB>,
+  rows: readonly R[],
+  columnsPerRow: number,
+  insert: (exec: Kysely<DB>, chunk: R[]) => Promise<unknown>
+): Promise<void> {
+  if (rows.length === 0) return;
+  const chunks = chunkRows(rows, columnsPerRow);
+  if (chunks.length === 1) {
+    await insert(db, chunks[0]);
+    return;
+  }
+  await db.transaction().execute(async (trx) => {
+    for (const chunk of chunks) await insert(trx, chunk);
+  });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/contracts/events.js';
-import type { ScenarioConfig } from '../../src/hrl/index.js';
+import type { HrlModel, ScenarioConfig } from '../../src/hrl/index.js';
 import { openStorage, type RunRecord, type Storage } from '../../src/storage/index.js';
 
 /** The parts of a tap Test these helpers use. */
@@ -74,4 +74,9 @@ export function startedEvent(runId: string, scenario = 'bologna_coppia'): RunEve
     seq: 1,
     data: { run_id: runId, scenario_name: scenario, num_episodes: 100, start_time: '2026-11-25T12:00:00.000Z', seed: 42 }
   };
+}
+
+/** Storage treats models as opaque JSON, so tests use small stand-ins. */
+export function fakeModel(json: Record<string, unknown>): HrlModel {
+  return json as unknown as HrlModel;
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ConflictError } from '../../src/storage/index.js';
-import { makeRun, openTestStorage } from './helpers.js';
+import { fakeModel, makeRun, openTestStorage } from './helpers.js';
 
 t.test('create then get returns the same record, JSON fields included', async (t) => {
   const { storage } = await openTestStorage(t);
@@ -103,8 +103,8 @@ t.test('a checkpoint is upserted and read back', async (t) => {
   const { storage } = await openTestStorage(t);
   await storage.runs.create(makeRun());
   t.equal(await storage.runs.getCheckpoint('run-1'), undefined);
-  await storage.runs.saveCheckpoint('run-1', 10, { weights: [0.1, 0.2] } as never, '2026-11-25T12:00:10.000Z');
-  await storage.runs.saveCheckpoint('run-1', 20, { weights: [0.3] } as never, '2026-11-25T12:00:20.000Z');
+  await storage.runs.saveCheckpoint('run-1', 10, fakeModel({ weights: [0.1, 0.2] }), '2026-11-25T12:00:10.000Z');
+  await storage.runs.saveCheckpoint('run-1', 20, fakeModel({ weights: [0.3] }), '2026-11-25T12:00:20.000Z');
   t.strictSame(await storage.runs.getCheckpoint('run-1'), {
     run_id: 'run-1',
     episode: 20,

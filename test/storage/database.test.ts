@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { sql } from 'kysely';
+import { migrations, openStorage } from '../../src/storage/index.js';
+import { fakeModel, makeRun, openTestStorage, progressEvent } from './helpers.js';
+
+t.test('a fresh file gets its parent directory, every table and the pragmas', async (t) => {
+  const { storage, filename } = await openTestStorage(t, 'nested/deeper/hrl.sqlite');
+  t.ok(existsSync(filename));
+  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(storage.db);
+  const names = tables.rows.map((r) => r.name);
+  for (const table of ['runs', 'run_episodes', 'run_events', 'run_checkpoints', 'models', 'scenarios', 'kysely_migration']) {
+    t.ok(names.includes(table), `has table ${table}`);
+  }
+  const pragma = async (name: string) => (await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(storage.db)).rows[0];
+  t.same(await pragma('journal_mode'), { journal_mode: 'wal' });
+  t.same(await pragma('synchronous'), { synchronous: 1 }, 'NORMAL');
+  t.same(await pragma('foreign_keys'), { foreign_keys: 1 });
+  t.same(await pragma('busy_timeout'), { timeout: 5000 });
+  const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(storage.db);
+  t.same(applied.rows.map((r) => r.name), Object.keys(migrations));
+});
+
+t.test('reopening an existing file keeps finished runs, their events, episodes and models', async (t) => {
+  const filename = join(t.testdir(), 'hrl.sqlite');
+  const first = await openStorage({ filename });
+  await first.runs.create(makeRun({ status: 'completed', model_name: 'm1', finished_at: '2026-11-25T12:01:00.000Z' }));
+  await first.events.appendEvents([1, 2, 3].map((seq) => ({ event: progressEvent('run-1', seq), scenario_name: 'bologna_coppia' })));
+  await first.episodes.append('run-1', [
+    { episode: 1, episode_reward: 1.5, episode_length: 60, final_cash: 10, total_invested: 5, portfolio_value: 6,
+      cash_stability_index: 1, goal_adherence: 0.1, sharpe_ratio: 0.3, policy_stability: 0.9 }
+  ]);
+  await first.models.insert({
+    name: 'm1', scenario_name: 'bologna_coppia', run_id: 'run-1', created_at: '2026-11-25T12:01:00.000Z',
+    episodes: 3, final_metrics: { avg_reward: 1.5 }, model: fakeModel({ layers: [1, 2, 3] })
+  });
+  await first.close();
+  await first.close(); // idempotent
+
+  const second = await openStorage({ filename });
+  t.teardown(() => second.close());
+  t.equal((await second.runs.get('run-1'))?.status, 'completed');
+  t.equal(await second.events.lastSeq('run-1'), 3);
+  t.same((await second.events.readEvents('run-1', 0, 10)).map((e) => e.seq), [1, 2, 3]);
+  t.equal(await second.episodes.count('run-1'), 1);
+  t.same((await second.models.get('m1'))?.model, { layers: [1, 2, 3] });
+});
+
+t.test('close is idempotent, also when called concurrently', async (t) => {
+  const { storage } = await openTestStorage(t);
+  await Promise.all([storage.close(), storage.close()]);
+  await storage.close();
+  t.pass('closed without error');
+});
+
+t.test('an in-memory database works for throwaway use', async (t) => {
+  const storage = await openStorage({ filename: ':memory:' });
+  t.teardown(() => storage.close());
+  await storage.runs.create(makeRun());
+  t.equal((await storage.runs.latest())?.run_id, 'run-1');
+});
