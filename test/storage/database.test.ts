@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { sql } from 'kysely';
 import { migrations, openStorage } from '../../src/storage/index.js';
-import { fakeModel, makeRun, openTestStorage, progressEvent } from './helpers.js';
+import { fakeModel, makeRun, openTestStorage, progressEvent, sampleConfig } from './helpers.js';
 
 t.test('a fresh file gets its parent directory, every table and the pragmas', async (t) => {
   const { storage, filename } = await openTestStorage(t, 'nested/deeper/hrl.sqlite');
@@ -35,6 +35,11 @@ t.test('reopening an existing file keeps finished runs, their events, episodes a
     name: 'm1', scenario_name: 'bologna_coppia', run_id: 'run-1', created_at: '2026-11-25T12:01:00.000Z',
     episodes: 3, final_metrics: { avg_reward: 1.5 }, model: fakeModel({ layers: [1, 2, 3] })
   });
+  await first.runs.saveCheckpoint('run-1', 3, fakeModel({ partial: true }), '2026-11-25T12:00:59.000Z');
+  await first.scenarios.insert({
+    name: 'bologna_coppia', description: 'd', config: sampleConfig,
+    created_at: '2026-11-25T11:00:00.000Z', updated_at: '2026-11-25T11:00:00.000Z'
+  });
   await first.close();
   await first.close(); // idempotent
 
@@ -45,6 +50,10 @@ t.test('reopening an existing file keeps finished runs, their events, episodes a
   t.same((await second.events.readEvents('run-1', 0, 10)).map((e) => e.seq), [1, 2, 3]);
   t.equal(await second.episodes.count('run-1'), 1);
   t.same((await second.models.get('m1'))?.model, { layers: [1, 2, 3] });
+  t.equal((await second.runs.getCheckpoint('run-1'))?.episode, 3);
+  t.strictSame((await second.scenarios.get('bologna_coppia'))?.config, sampleConfig);
+  const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
+  t.equal(applied.rows.length, Object.keys(migrations).length, 'migrations are not applied twice');
 });
 
 t.test('close is idempotent, also when called concurrently', async (t) => {
