@@ -1,4 +1,10 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
+
+// TypeBox's compiler knows no formats by itself; the contracts use this one.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)));
+}
 
 /** ISO-8601 UTC timestamp, e.g. 2026-11-25T12:00:00.000Z. */
 export const TimestampSchema = Type.String({ format: 'date-time', description: 'ISO-8601 UTC timestamp' });

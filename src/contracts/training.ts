@@ -25,15 +25,19 @@ export const MAX_SEED = 4294967295;
 export const StartTrainingBodySchema = Type.Object(
   {
     scenario_name: ScenarioNameSchema,
-    num_episodes: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
-    save_interval: Type.Integer({ minimum: 1, default: 100, description: 'episodes between checkpoints' }),
-    eval_episodes: Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'deterministic evaluation episodes after training' }),
+    num_episodes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 })),
+    save_interval: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'episodes between checkpoints' })),
+    eval_episodes: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'deterministic evaluation episodes after training' })
+    ),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SEED, description: 'same seed + same config => identical history; chosen by the server when absent' })),
     model_name: Type.Optional(ModelNameSchema)
   },
   { additionalProperties: false }
 );
 export type StartTrainingBody = Static<typeof StartTrainingBodySchema>;
+/** The start body with its defaults applied (Fastify fills them in before the handler runs). */
+export type StartTrainingRequest = StartTrainingBody & Required<Pick<StartTrainingBody, 'num_episodes' | 'save_interval' | 'eval_episodes'>>;
 
 export const StartTrainingResponseSchema = Type.Object({
   message: Type.String(),
@@ -85,8 +89,8 @@ export type Run = Static<typeof RunSchema>;
 export const RunListQuerySchema = Type.Object({
   scenario_name: Type.Optional(ScenarioNameSchema),
   status: Type.Optional(RunStatusSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 })
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
 });
 
 export const RunListResponseSchema = Type.Object({
@@ -102,8 +106,8 @@ export const RunHistoryResponseSchema = Type.Object({
 });
 
 export const RunEventsQuerySchema = Type.Object({
-  after_seq: Type.Integer({ minimum: 0, default: 0 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 })
+  after_seq: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }))
 });
 
 export const RunEventsResponseSchema = Type.Object({

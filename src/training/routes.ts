@@ -32,7 +32,8 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/start',
     { schema: { tags: ['training'], body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
     async (request, reply) => {
-      const { run, status } = await training.start(request.body);
+      const { num_episodes = 1000, save_interval = 100, eval_episodes = 10 } = request.body;
+      const { run, status } = await training.start({ ...request.body, num_episodes, save_interval, eval_episodes });
       reply.code(202);
       return {
         message: status === 'started' ? 'training started' : 'training queued: every worker is busy',
@@ -91,7 +92,8 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/runs',
     { schema: { tags: ['training'], querystring: RunListQuerySchema, response: { 200: RunListResponseSchema, 400: ErrorResponseSchema } } },
     async (request) => {
-      const { runs, total } = await storage.runs.list(request.query);
+      const { limit = 100, offset = 0, ...filter } = request.query;
+      const { runs, total } = await storage.runs.list({ ...filter, limit, offset });
       return { runs: runs.map((r) => training.activeRecord(r.run_id) ?? r), total };
     }
   );
@@ -123,7 +125,8 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { run_id } = await findRun(request.params.run_id);
-      const { events } = await app.bus.readAfter(run_id, request.query.after_seq, request.query.limit);
+      const { after_seq = 0, limit = 10_000 } = request.query;
+      const { events } = await app.bus.readAfter(run_id, after_seq, limit);
       return { run_id, events };
     }
   );

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus, PublishRequest } from '../bus/event-bus.js';
 import type { RunEventType } from '../contracts/events.js';
-import { MAX_SEED, type Run, type StartTrainingBody } from '../contracts/training.js';
+import { MAX_SEED, type Run, type StartTrainingRequest } from '../contracts/training.js';
 import { conflict, notFound } from '../errors.js';
 import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
 import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
@@ -80,7 +80,7 @@ export class TrainingService {
     return stale.length;
   }
 
-  async start(body: StartTrainingBody): Promise<{ run: RunRecord; status: 'started' | 'queued' }> {
+  async start(body: StartTrainingRequest): Promise<{ run: RunRecord; status: 'started' | 'queued' }> {
     const scenario = await this.#storage.scenarios.get(body.scenario_name);
     if (!scenario) throw notFound('scenario', body.scenario_name);
     if (body.model_name !== undefined) {
