@@ -100,7 +100,22 @@ t.test('YAML with missing blocks, integers for floats and top-level name/descrip
 });
 
 t.test('broken YAML and bad values in YAML are reported with a field', async (t) => {
-  t.throws(() => parseScenarioYaml('environment: [1, 2'), { name: 'ScenarioConfigError', field: '(yaml)' });
+  const errorOf = (text: string): ScenarioConfigError => {
+    try {
+      parseScenarioYaml(text);
+    } catch (err) {
+      if (err instanceof ScenarioConfigError) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+  t.equal(errorOf('environment: [1, 2').field, '(yaml)');
+  const bad = errorOf('environment:\n  income: -1\n');
+  t.equal(bad.field, 'environment.income');
+  t.equal(bad.rule, 'must be a number > 0');
+  t.equal(errorOf('- 1\n- 2\n').field, '(root)');
+  t.equal(errorOf('name: 5\n').field, 'name');
+});
   t.throws(() => parseScenarioYaml('environment:\n  income: -1\n'), { field: 'environment.income', rule: 'must be a number > 0' });
   t.throws(() => parseScenarioYaml('- 1\n- 2\n'), { field: '(root)' });
   t.throws(() => parseScenarioYaml('name: 5\n'), { field: 'name' });
