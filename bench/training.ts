@@ -1,0 +1,115 @@
+// Training benchmarks (npm run bench:training [-- --json] [--quick]).
+// 1. Speed: environment steps per second WITH learning (every PPO update of both levels),
+//    single thread, median of several timed repetitions after a warm-up.
+// 2. Learning quality: train with the scenario's own training block, then compare the
+//    deterministic policy with the best constant allocation of a simplex grid on the same
+//    200 held-out seeds (paired differences, 95% confidence interval).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { HYPER, HrlTrainer, bestConstantPolicy, constantAllocationGrid, parseScenarioYaml, simulate, type ScenarioConfig } from '../src/hrl/index.js';
+
+const { values: args } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } } });
+const FIXTURES = new URL('../test/hrl/fixtures/', import.meta.url);
+const SCENARIOS = ['balanced', 'bologna_coppia'] as const;
+const TRAIN_SEED = 1;
+const EVAL_SEED = 1_000_003; // disjoint from the training stream: held-out draws
+const EVAL_EPISODES = 200;
+const GRID_STEP = 0.05;
+const SPEED_REPS = args.quick ? 3 : 5;
+const SPEED_MS = args.quick ? 1000 : 2500;
+const TRAIN_EPISODES: Record<(typeof SCENARIOS)[number], number> = args.quick ? { balanced: 500, bologna_coppia: 500 } : { balanced: 3000, bologna_coppia: 3000 };
+
+const log = (s: string): void => {
+  if (!args.json) process.stdout.write(s + '\n');
+};
+
+function load(name: string): ScenarioConfig {
+  return parseScenarioYaml(readFileSync(new URL(`${name}.yaml`, FIXTURES), 'utf8')).config;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function speed(name: string): { wall: number[]; cpu: number[]; median_wall: number; median_cpu: number } {
+  const trainer = new HrlTrainer(load(name), { seed: TRAIN_SEED });
+  const warm = performance.now();
+  while (performance.now() - warm < 1000) trainer.trainEpisode();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let rep = 0; rep < SPEED_REPS; rep++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    let steps = 0;
+    while (performance.now() - t0 < SPEED_MS) steps += trainer.trainEpisode().episode_length;
+    const dt = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    wall.push(steps / dt);
+    cpu.push(steps / ((c.user + c.system) / 1e6));
+  }
+  return { wall, cpu, median_wall: median(wall), median_cpu: median(cpu) };
+}
+
+function quality(name: string) {
+  const config = load(name);
+  const episodes = TRAIN_EPISODES[name as (typeof SCENARIOS)[number]];
+  const trainer = new HrlTrainer(config, { seed: TRAIN_SEED });
+  const t0 = performance.now();
+  let steps = 0;
+  for (let i = 0; i < episodes; i++) steps += trainer.trainEpisode().episode_length;
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const learned = simulate(trainer.toModel(), config, { episodes: EVAL_EPISODES, seed: EVAL_SEED });
+  const best = bestConstantPolicy(config, GRID_STEP, { episodes: EVAL_EPISODES, seed: EVAL_SEED });
+  const diffs = learned.episodes.map((e, k) => e.episode_reward - best.episode_rewards[k]);
+  const n = diffs.length;
+  const mean = diffs.reduce((s, d) => s + d, 0) / n;
+  const sd = Math.sqrt(diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1));
+  const half = 1.972 * (sd / Math.sqrt(n)); // t(0.975, 199)
+  return {
+    scenario: name,
+    train_episodes: episodes,
+    train_steps: steps,
+    train_seconds: trainSeconds,
+    learning_rate_low: config.training.learning_rate_low,
+    learning_rate_high: config.training.learning_rate_high,
+    learned_mean_reward: learned.aggregates.episode_reward_mean,
+    learned_mean_duration: learned.aggregates.duration_mean,
+    learned_allocation_pct: [learned.aggregates.avg_invest_pct, learned.aggregates.avg_save_pct, learned.aggregates.avg_consume_pct],
+    best_constant: best.allocation,
+    best_constant_mean_reward: best.episode_reward_mean,
+    best_constant_mean_duration: best.duration_mean,
+    grid_points: constantAllocationGrid(GRID_STEP).length,
+    paired_diff_mean: mean,
+    paired_diff_ci95: [mean - half, mean + half],
+    learned_beats_best_constant: mean - half > 0,
+  };
+}
+
+const widths = {
+  executor: `${HYPER.executorHidden.join('×')} tanh (policy 11→${HYPER.executorHidden.join('→')}→3, value 11→${HYPER.executorHidden.join('→')}→1)`,
+  strategist: `${HYPER.strategistHidden.join('×')} tanh (policy 5→${HYPER.strategistHidden.join('→')}→3, value 5→${HYPER.strategistHidden.join('→')}→1)`,
+  ppo: { epochs: HYPER.epochs, executor_rollout: HYPER.executorRollout, strategist_rollout: HYPER.strategistRollout, minibatch: 'training.batch_size' },
+};
+log(`networks: executor ${widths.executor}; strategist ${widths.strategist}`);
+log(`PPO: ${HYPER.epochs} epochs, rollout ${HYPER.executorRollout} months (executor) / ${HYPER.strategistRollout} decisions (strategist), minibatch = training.batch_size\n`);
+
+const speeds: Record<string, ReturnType<typeof speed>> = {};
+for (const s of SCENARIOS) {
+  speeds[s] = speed(s);
+  log(`speed ${s.padEnd(15)} median ${speeds[s].median_wall.toFixed(0)} steps/s wall, ${speeds[s].median_cpu.toFixed(0)} steps/CPU-s  (reps: ${speeds[s].wall.map((x) => x.toFixed(0)).join(', ')})`);
+}
+log('');
+const results = [];
+for (const s of SCENARIOS) {
+  const q = quality(s);
+  results.push(q);
+  log(
+    `quality ${s}: trained ${q.train_episodes} episodes (${q.train_steps} months, ${q.train_seconds.toFixed(1)} s, lr ${q.learning_rate_low}/${q.learning_rate_high})\n` +
+      `  learned policy     mean reward ${q.learned_mean_reward.toFixed(2)} (mean ${q.learned_mean_duration.toFixed(1)} months; invest/save/consume ${q.learned_allocation_pct.map((x) => x.toFixed(1)).join('/')} %)\n` +
+      `  best constant      mean reward ${q.best_constant_mean_reward.toFixed(2)} at [${q.best_constant.map((x) => x.toFixed(2)).join(', ')}] (best of ${q.grid_points}; ${q.best_constant_mean_duration.toFixed(1)} months)\n` +
+      `  paired difference  ${q.paired_diff_mean.toFixed(2)}  95% CI [${q.paired_diff_ci95.map((x) => x.toFixed(2)).join(', ')}]  over ${EVAL_EPISODES} held-out seeds → ${q.learned_beats_best_constant ? 'learned beats best constant' : 'learned does NOT beat best constant'}`,
+  );
+}
+if (args.json) process.stdout.write(JSON.stringify({ widths, speed: speeds, quality: results }) + '\n');
