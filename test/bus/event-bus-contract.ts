@@ -1,0 +1,136 @@
+// The behaviour every EventBus implementation must have (in-memory now, Redis later).
+// A new implementation's test file calls runEventBusContract with a factory.
+import type { Test } from 'tap';
+import type { BusMessage, EventBus, EventStore } from '../../src/bus/event-bus.js';
+import type { RunEvent } from '../../src/contracts/events.js';
+
+export interface BusFixture {
+  bus: EventBus;
+  store: EventStore;
+  /** A second bus over the same store, as after a restart. */
+  reopen(): Promise<EventBus>;
+}
+
+const progress = (episode: number) => ({
+  episode,
+  total_episodes: 100,
+  avg_reward: episode / 10,
+  avg_duration: 12,
+  avg_cash: 1000,
+  avg_invested: 50,
+  stability: 1,
+  goal_adherence: 0.1,
+  elapsed_time: episode / 100
+});
+
+export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<BusFixture>): void {
+  t.test('numbers each run 1, 2, 3 with no gap, independently per run', async (t) => {
+    const { bus } = await makeFixture(t);
+    const seqs: Record<string, number[]> = { a: [], b: [] };
+    bus.subscribe((m) => seqs[m.event.run_id].push(m.event.seq));
+    for (let i = 1; i <= 5; i++) {
+      await bus.publish({ run_id: 'a', scenario_name: 's', type: 'training_progress', data: progress(i) });
+      if (i <= 3) await bus.publish({ run_id: 'b', scenario_name: 's', type: 'training_progress', data: progress(i) });
+    }
+    t.same(seqs, { a: [1, 2, 3, 4, 5], b: [1, 2, 3] });
+  });
+
+  t.test('delivers concurrent publishes in publish order', async (t) => {
+    const { bus } = await makeFixture(t);
+    const got: number[] = [];
+    bus.subscribe((m) => got.push((m.event.data as { episode: number }).episode));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(i + 1) })));
+    t.same(got, Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  t.test('serializes each event once: the frame is the envelope as JSON', async (t) => {
+    const { bus } = await makeFixture(t);
+    const frames: BusMessage[] = [];
+    bus.subscribe((m) => frames.push(m));
+    bus.subscribe((m) => t.equal(m.frame, frames[0].frame, 'every listener gets the same buffer'));
+    const published = await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) });
+    t.same(JSON.parse(published.frame.toString()), published.event);
+    t.match(published.event, { type: 'training_progress', run_id: 'r', seq: 1, data: progress(1) });
+    t.match(published.event.ts, /^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  t.test('rejects an event that fails its schema and does not consume a seq', async (t) => {
+    const { bus } = await makeFixture(t);
+    await t.rejects(
+      bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: { ...progress(1), stability: 7 } }),
+      { name: 'InvalidEventError', message: /stability/ }
+    );
+    const ok = await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) });
+    t.equal(ok.event.seq, 1);
+  });
+
+  t.test('persists an event before any listener sees it', async (t) => {
+    const { bus, store } = await makeFixture(t);
+    const seenInStore: boolean[] = [];
+    bus.subscribe((m) => {
+      void store.lastSeq(m.event.run_id).then((last) => seenInStore.push(last >= m.event.seq));
+    });
+    for (let i = 1; i <= 3; i++) await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(i) });
+    await bus.flush();
+    await new Promise((r) => setImmediate(r));
+    t.same(seenInStore, [true, true, true]);
+  });
+
+  t.test('reads a run after a seq, from memory and from the store', async (t) => {
+    const { bus, reopen } = await makeFixture(t);
+    for (let i = 1; i <= 10; i++) await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(i) });
+    const after4 = await bus.readAfter('r', 4);
+    t.same(after4.events.map((e) => e.seq), [5, 6, 7, 8, 9, 10]);
+    t.equal(after4.complete, true);
+    t.equal(after4.latestSeq, 10);
+    const limited = await bus.readAfter('r', 0, 3);
+    t.same(limited.events.map((e) => e.seq), [1, 2, 3]);
+    const beyond = await bus.readAfter('r', 50);
+    t.same(beyond, { events: [], complete: true, latestSeq: 10 });
+    const fresh = await reopen();
+    const fromStore = await fresh.readAfter('r', 4);
+    t.same(fromStore.events, after4.events, 'a restarted bus reads the same envelopes from storage');
+  });
+
+  t.test('continues numbering after a restart from the stored last seq', async (t) => {
+    const { bus, reopen } = await makeFixture(t);
+    for (let i = 1; i <= 3; i++) await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(i) });
+    await bus.close();
+    const fresh = await reopen();
+    const next = await fresh.publish({
+      run_id: 'r',
+      scenario_name: 's',
+      type: 'training_error',
+      data: { message: 'interrupted', details: 'restart', scenario_name: 's', episodes_completed: 3 }
+    });
+    t.equal(next.event.seq, 4);
+    t.equal(await fresh.lastSeq('r'), 4);
+  });
+
+  t.test('keeps delivering to other listeners when one throws', async (t) => {
+    const { bus } = await makeFixture(t);
+    const got: RunEvent[] = [];
+    bus.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    bus.subscribe((m) => got.push(m.event));
+    await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) });
+    t.equal(got.length, 1);
+  });
+
+  t.test('stops delivering to an unsubscribed listener', async (t) => {
+    const { bus } = await makeFixture(t);
+    let count = 0;
+    const off = bus.subscribe(() => count++);
+    await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) });
+    off();
+    await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(2) });
+    t.equal(count, 1);
+  });
+
+  t.test('refuses to publish after close', async (t) => {
+    const { bus } = await makeFixture(t);
+    await bus.close();
+    await t.rejects(bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) }), { name: 'BusClosedError' });
+  });
+}
