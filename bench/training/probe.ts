@@ -4,6 +4,7 @@ const name = process.argv[2] ?? 'balanced';
 const eps = Number(process.argv[3] ?? 1000);
 const { config } = parseScenarioYaml(readFileSync(`/work/shared/fixtures/scenarios/${name}.yaml`, 'utf8'));
 if (process.argv[4]) { config.training.learning_rate_low = Number(process.argv[4]); config.training.learning_rate_high = Number(process.argv[4]) / 3; }
+if (process.argv[5]) config.training.gamma_low = Number(process.argv[5]);
 const tr = new HrlTrainer(config, { seed: 1 });
 const t0 = performance.now();
 let steps = 0;

@@ -115,8 +115,14 @@ export class Mlp {
         const d = dOutL[j];
         g[b + j] += d;
         if (d !== 0) {
-          for (let i = 0; i < nIn; i++) g[w + i] += d * inp[i];
-          if (l > 0) for (let i = 0; i < nIn; i++) dIn[i] += d * p[w + i];
+          if (l > 0) {
+            for (let i = 0; i < nIn; i++) {
+              g[w + i] += d * inp[i];
+              dIn[i] += d * p[w + i];
+            }
+          } else {
+            for (let i = 0; i < nIn; i++) g[w + i] += d * inp[i];
+          }
         }
         w += nIn;
       }
