@@ -9,6 +9,8 @@ import { createModelRepository, type ModelRepository } from './models.js';
 import { createRunRepository, type RunRepository } from './runs.js';
 import { createScenarioRepository, type ScenarioRepository } from './scenarios.js';
 import type { DatabaseSchema } from './schema.js';
+import { createSimulationRepository, type SimulationRepository } from './simulations.js';
+import { createReportRepository, type ReportRepository } from './reports.js';
 
 export { ConflictError } from './errors.js';
 
@@ -19,6 +21,8 @@ export interface Storage {
   events: EventStore;
   models: ModelRepository;
   scenarios: ScenarioRepository;
+  simulations: SimulationRepository;
+  reports: ReportRepository;
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -73,6 +77,8 @@ export function createStorage(db: Kysely<DatabaseSchema>): Storage {
     events: createEventStore(db),
     models: createModelRepository(db),
     scenarios: createScenarioRepository(db),
+    simulations: createSimulationRepository(db),
+    reports: createReportRepository(db),
     close() {
       closing ??= db.destroy();
       return closing;

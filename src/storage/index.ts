@@ -6,4 +6,6 @@ export type { EpisodeRepository } from './episodes.js';
 export type { EventStore } from './events.js';
 export type { ModelRecord, ModelSummary, ModelRepository } from './models.js';
 export type { ScenarioRecord, ScenarioRepository } from './scenarios.js';
+export type { SimulationRecord, SimulationSummary, SimulationRepository } from './simulations.js';
+export type { ReportRecord, ReportRepository } from './reports.js';
 export type * from './schema.js';

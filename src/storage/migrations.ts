@@ -103,8 +103,52 @@ const initial: Migration = {
   }
 };
 
+/** Simulation results (issue 4) and generated reports' metadata; report files live under <dataDir>/reports/. */
+const simulationsAndReports: Migration = {
+  async up(db: Kysely<any>) {
+    const pg = isPostgres(db);
+    const idType = pg ? 'serial' : 'integer';
+    const idColumn = (col: any) => (pg ? col.primaryKey() : col.primaryKey().autoIncrement());
+
+    await db.schema
+      .createTable('simulations')
+      .addColumn('id', idType, idColumn)
+      .addColumn('simulation_id', 'text', (c) => c.notNull().unique())
+      .addColumn('scenario_name', 'text', (c) => c.notNull())
+      .addColumn('model_name', 'text', (c) => c.notNull())
+      .addColumn('num_episodes', 'integer', (c) => c.notNull())
+      .addColumn('seed', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('total_wealth_mean', 'double precision', (c) => c.notNull())
+      .addColumn('duration_mean', 'double precision', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull())
+      .addColumn('config', 'text', (c) => c.notNull())
+      .addColumn('result', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('simulations_created_idx').on('simulations').columns(['created_at', 'id']).execute();
+
+    await db.schema
+      .createTable('reports')
+      .addColumn('id', idType, idColumn)
+      .addColumn('report_id', 'text', (c) => c.notNull().unique())
+      .addColumn('simulation_id', 'text', (c) => c.notNull())
+      .addColumn('report_type', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('generated_at', 'text', (c) => c.notNull())
+      .addColumn('size_bytes', 'integer', (c) => c.notNull())
+      .addColumn('sections', 'text', (c) => c.notNull())
+      .addColumn('file_name', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('reports_generated_idx').on('reports').columns(['generated_at', 'id']).execute();
+  },
+  async down(db: Kysely<any>) {
+    for (const table of ['reports', 'simulations']) await db.schema.dropTable(table).ifExists().execute();
+  }
+};
+
 export const migrations: Record<string, Migration> = {
-  '0001_initial': initial
+  '0001_initial': initial,
+  '0002_simulations_reports': simulationsAndReports
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -81,6 +81,38 @@ export interface ScenariosTable {
   updated_at: string;
 }
 
+export interface SimulationsTable {
+  id: Generated<number>;
+  simulation_id: string;
+  scenario_name: string;
+  model_name: string;
+  num_episodes: number;
+  seed: BigIntColumn;
+  created_at: string;
+  total_wealth_mean: number;
+  duration_mean: number;
+  /** The scenario's description at simulation time. */
+  description: string;
+  /** JSON of the ScenarioConfig simulated. */
+  config: string;
+  /** JSON of the full SimulationResult. */
+  result: string;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  report_id: string;
+  simulation_id: string;
+  report_type: string;
+  title: string;
+  generated_at: string;
+  size_bytes: number;
+  /** JSON array of section names. */
+  sections: string;
+  /** File name under <dataDir>/reports/. */
+  file_name: string;
+}
+
 export interface DatabaseSchema {
   runs: RunsTable;
   run_episodes: RunEpisodesTable;
@@ -88,4 +120,6 @@ export interface DatabaseSchema {
   run_checkpoints: RunCheckpointsTable;
   models: ModelsTable;
   scenarios: ScenariosTable;
+  simulations: SimulationsTable;
+  reports: ReportsTable;
 }
