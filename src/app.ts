@@ -7,6 +7,7 @@ import type { EventBus } from './bus/event-bus.js';
 import { MemoryEventBus } from './bus/memory-bus.js';
 import type { Config } from './config.js';
 import { HealthResponseSchema } from './contracts/health.js';
+import { formatSchemaError } from './http/schema-errors.js';
 import { gatewayPlugin } from './realtime/gateway.js';
 import { scenarioRoutes } from './scenarios/routes.js';
 import { openStorage, type Storage } from './storage/index.js';
@@ -37,6 +38,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logger ?? { level: config.logLevel },
     // Unknown body fields are rejected rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter: formatSchemaError,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>();
 

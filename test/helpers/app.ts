@@ -4,7 +4,9 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { TestClient } from './ws-client.js';
 
-type Tap = { testdir: (fixture?: object) => string; teardown: (fn: () => unknown) => void };
+import type { Test } from 'tap';
+
+type Tap = Pick<Test, 'testdir' | 'teardown'>;
 
 export interface TestServer {
   app: FastifyInstance;
