@@ -88,8 +88,8 @@ function quality(name: string) {
 }
 
 const widths = {
-  executor: `${HYPER.executorHidden.join('×')} tanh (policy 11→${HYPER.executorHidden.join('→')}→3, value 11→${HYPER.executorHidden.join('→')}→1)`,
-  strategist: `${HYPER.strategistHidden.join('×')} tanh (policy 5→${HYPER.strategistHidden.join('→')}→3, value 5→${HYPER.strategistHidden.join('→')}→1)`,
+  executor: `tanh MLPs: policy 11→${HYPER.executorHidden.join('→')}→3, value 11→${HYPER.executorValueHidden.join('→')}→1`,
+  strategist: `tanh MLPs: policy 5→${HYPER.strategistHidden.join('→')}→3, value 5→${HYPER.strategistValueHidden.join('→')}→1`,
   ppo: { epochs: HYPER.epochs, executor_rollout: HYPER.executorRollout, strategist_rollout: HYPER.strategistRollout, minibatch: 'training.batch_size' },
 };
 log(`networks: executor ${widths.executor}; strategist ${widths.strategist}`);

@@ -15,8 +15,10 @@ export const GOAL_SIZE = 3;
 
 /** Hyper-parameters not in the scenario file (the same for every run; docs/model.md explains each). */
 export const HYPER = {
-  executorHidden: [32, 32],
-  strategistHidden: [32, 32],
+  executorHidden: [32, 16],
+  executorValueHidden: [32],
+  strategistHidden: [32, 16],
+  strategistValueHidden: [32],
   gaeLambda: 0.95,
   clip: 0.2,
   epochs: 3,
@@ -32,6 +34,7 @@ export const HYPER = {
   /** Safety-buffer goals range over [0, maxBufferMonths] months of income. */
   maxBufferMonths: 3,
 } as const;
+Object.freeze(HYPER);
 
 /**
  * Fixed feature scaling, derived once from the training config and stored in the model, so the
@@ -97,6 +100,7 @@ export function ppoOptions(config: ScenarioConfig, level: 'executor' | 'strategi
     inputDim: exec ? EXECUTOR_INPUT : STRATEGIST_INPUT,
     actDim: exec ? ACTION_SIZE : GOAL_SIZE,
     hidden: exec ? HYPER.executorHidden : HYPER.strategistHidden,
+    valueHidden: exec ? HYPER.executorValueHidden : HYPER.strategistValueHidden,
     lr: exec ? t.learning_rate_low : t.learning_rate_high,
     gamma: exec ? t.gamma_low : t.gamma_high,
     lam: HYPER.gaeLambda,

@@ -10,7 +10,8 @@ import type { GaussianPpo } from './ppo.js';
 
 const NetworkSchema = Type.Object(
   {
-    sizes: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, description: 'Layer widths, input first' }),
+    sizes: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, description: 'Policy layer widths, input first' }),
+    value_sizes: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, description: 'Value layer widths, input first' }),
     activation: Type.Literal('tanh'),
     policy: Type.Array(Type.Number(), { description: 'Policy-mean MLP parameters, per layer W (row-major out×in) then b' }),
     value: Type.Array(Type.Number(), { description: 'Value MLP parameters (same layout, one output)' }),
@@ -59,6 +60,7 @@ function paramCount(sizes: readonly number[]): number {
 function dumpNet(ppo: GaussianPpo): HrlModel['executor'] {
   return {
     sizes: [...ppo.policy.sizes],
+    value_sizes: [...ppo.value.sizes],
     activation: 'tanh',
     policy: Array.from(ppo.policy.params),
     value: Array.from(ppo.value.params),
@@ -104,13 +106,12 @@ export function loadModel(json: unknown): HrlModel {
     if (net.sizes[0] !== o.inputDim || net.sizes[net.sizes.length - 1] !== o.actDim) {
       throw new ModelFormatError(`model.${level}.sizes must start with ${o.inputDim} inputs and end with ${o.actDim} outputs`);
     }
-    const sizes = net.sizes.join(',');
-    if (sizes !== [o.inputDim, ...o.hidden, o.actDim].join(',')) {
-      throw new ModelFormatError(`model.${level}.sizes [${sizes}] do not match this build's network [${[o.inputDim, ...o.hidden, o.actDim].join(',')}]`);
-    }
+    const want = [o.inputDim, ...o.hidden, o.actDim].join(',');
+    if (net.sizes.join(',') !== want) throw new ModelFormatError(`model.${level}.sizes [${net.sizes.join(',')}] do not match this build's network [${want}]`);
+    const wantValue = [o.inputDim, ...o.valueHidden, 1].join(',');
+    if (net.value_sizes.join(',') !== wantValue) throw new ModelFormatError(`model.${level}.value_sizes [${net.value_sizes.join(',')}] do not match this build's network [${wantValue}]`);
     if (net.policy.length !== paramCount(net.sizes)) throw new ModelFormatError(`model.${level}.policy must hold ${paramCount(net.sizes)} numbers (got ${net.policy.length})`);
-    const valueSizes = [...net.sizes.slice(0, -1), 1];
-    if (net.value.length !== paramCount(valueSizes)) throw new ModelFormatError(`model.${level}.value must hold ${paramCount(valueSizes)} numbers (got ${net.value.length})`);
+    if (net.value.length !== paramCount(net.value_sizes)) throw new ModelFormatError(`model.${level}.value must hold ${paramCount(net.value_sizes)} numbers (got ${net.value.length})`);
     if (net.log_std.length !== o.actDim) throw new ModelFormatError(`model.${level}.log_std must hold ${o.actDim} numbers`);
   }
   return model;

@@ -89,6 +89,7 @@ export interface PpoOptions {
   inputDim: number;
   actDim: number;
   hidden: readonly number[];
+  valueHidden: readonly number[];
   lr: number;
   gamma: number;
   lam: number;
@@ -149,7 +150,7 @@ export class GaussianPpo {
     this.o = o;
     this.rng = rng;
     this.policy = new Mlp([o.inputDim, ...o.hidden, o.actDim]);
-    this.value = new Mlp([o.inputDim, ...o.hidden, 1]);
+    this.value = new Mlp([o.inputDim, ...o.valueHidden, 1]);
     this.policy.init(rng, 0.01);
     this.value.init(rng, 1);
     this.logStd = new Float64Array(o.actDim).fill(o.initLogStd);
