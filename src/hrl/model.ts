@@ -121,7 +121,8 @@ export function loadModel(json: unknown): HrlModel {
 export function agentFromModel(model: HrlModel, config: ScenarioConfig): HrlAgent {
   // Network init draws from this throwaway generator and is overwritten at once; the run's own
   // generator is never touched, so evaluation streams stay aligned across policies.
-  const agent = new HrlAgent(config, new Rng(0), { ...model.normalization });
+  // The strategist keeps the decision period it was trained with; environment and reward come from `config`.
+  const agent = new HrlAgent({ ...config, training: model.config.training }, new Rng(0), { ...model.normalization });
   for (const level of ['executor', 'strategist'] as const) {
     const net = model[level];
     const ppo = agent[level];
