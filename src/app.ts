@@ -10,6 +10,9 @@ import { HealthResponseSchema } from './contracts/health.js';
 import { formatSchemaError } from './http/schema-errors.js';
 import { gatewayPlugin } from './realtime/gateway.js';
 import { scenarioRoutes } from './scenarios/routes.js';
+import { apiDocsPlugin } from './api-docs.js';
+import { modelRoutes } from './models/routes.js';
+import { simulationRoutes } from './simulation/routes.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { trainingRoutes } from './training/routes.js';
 import { TrainingService } from './training/training-service.js';
@@ -82,6 +85,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     runExists: async (runId) => training.activeRecord(runId) !== undefined || (await storage.runs.get(runId)) !== undefined
   });
 
+  // OpenAPI (/openapi.json, /docs) and AsyncAPI (/asyncapi.json): before the routes, so every one is documented.
+  await app.register(apiDocsPlugin, { version });
+
   app.get('/health', { schema: { tags: ['health'], response: { 200: HealthResponseSchema } } }, async () => ({
     status: 'ok' as const,
     version,
@@ -89,6 +95,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }));
   await app.register(scenarioRoutes, { prefix: '/api/scenarios' });
   await app.register(trainingRoutes, { prefix: '/api/training' });
+  await app.register(modelRoutes, { prefix: '/api/models' });
+  await app.register(simulationRoutes, { prefix: '/api/simulation' });
 
   await training.recoverInterrupted();
   return app;

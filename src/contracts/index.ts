@@ -3,4 +3,7 @@ export * from './events.js';
 export * from './client-messages.js';
 export * from './training.js';
 export * from './scenarios.js';
+export * from './models.js';
+export * from './simulation.js';
+export * from './reports.js';
 export * from './health.js';

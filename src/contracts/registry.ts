@@ -4,6 +4,9 @@ import * as ev from './events.js';
 import * as cm from './client-messages.js';
 import * as tr from './training.js';
 import * as sc from './scenarios.js';
+import * as mo from './models.js';
+import * as si from './simulation.js';
+import * as rp from './reports.js';
 import { HealthResponseSchema } from './health.js';
 
 export type ContractKind = 'server-message' | 'client-message' | 'rest' | 'domain';
@@ -52,7 +55,27 @@ const rest: Array<[string, TSchema]> = [
   ['RunEventsResponse', tr.RunEventsResponseSchema],
   ['ScenarioParams', sc.ScenarioParamsSchema],
   ['ImportScenarioQuery', sc.ImportScenarioQuerySchema],
-  ['ScenarioResponse', sc.ScenarioSchema]
+  ['ScenarioResponse', sc.ScenarioSchema],
+  ['ScenarioBody', sc.ScenarioBodySchema],
+  ['ScenarioUpdateBody', sc.ScenarioUpdateBodySchema],
+  ['ScenarioListResponse', sc.ScenarioListResponseSchema],
+  ['ScenarioTemplatesResponse', sc.ScenarioTemplatesResponseSchema],
+  ['DeletedResponse', sc.DeletedResponseSchema],
+  ['ModelParams', mo.ModelParamsSchema],
+  ['ModelListResponse', mo.ModelListResponseSchema],
+  ['ModelDetailResponse', mo.ModelDetailSchema],
+  ['ModelExport', mo.ModelExportSchema],
+  ['ImportModelQuery', mo.ImportModelQuerySchema],
+  ['RunSimulationBody', si.RunSimulationBodySchema],
+  ['SimulationParams', si.SimulationParamsSchema],
+  ['SimulationResult', si.SimulationResultSchema],
+  ['SimulationHistoryQuery', si.SimulationHistoryQuerySchema],
+  ['SimulationHistoryResponse', si.SimulationHistoryResponseSchema],
+  ['GenerateReportBody', rp.GenerateReportBodySchema],
+  ['ReportParams', rp.ReportParamsSchema],
+  ['ReportMetadata', rp.ReportMetadataSchema],
+  ['ReportListQuery', rp.ReportListQuerySchema],
+  ['ReportListResponse', rp.ReportListResponseSchema]
 ];
 
 const domain: Array<[string, TSchema]> = [

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TPartial } from '@sinclair/typebox';
 import { EnvironmentConfigSchema, RewardConfigSchema, TrainingConfigSchema } from '../hrl/index.js';
 import { ScenarioNameSchema, TimestampSchema } from './common.js';
 
@@ -19,3 +19,85 @@ export const ImportScenarioQuerySchema = Type.Object({ name: Type.Optional(Scena
 
 /** A scenario file in the original YAML format. */
 export const ScenarioYamlBodySchema = Type.String({ minLength: 1, maxLength: 1_048_576 });
+
+// ---- REST bodies of the scenario routes (issue 4) -------------------------------------
+
+/**
+ * A config block with every field optional and without `default`s: the service fills
+ * the defaults (normalizeScenarioConfig), so validation never invents a value that
+ * could clash with another spelling (`lambda_`).
+ */
+function optionalBlock<T extends TObject>(schema: T): TPartial<T> {
+  const partial = Type.Partial(schema, { additionalProperties: false });
+  const props = partial.properties as unknown as Record<string, Record<string | symbol, unknown>>;
+  for (const [key, prop] of Object.entries(props)) {
+    // Spread keeps TypeBox's symbol markers (Kind, Optional); only `default` goes.
+    const { default: _default, ...rest } = prop;
+    props[key] = rest;
+  }
+  return partial;
+}
+
+const EnvironmentBodySchema = optionalBlock(EnvironmentConfigSchema);
+const TrainingBodySchema = optionalBlock(TrainingConfigSchema);
+/** `lambda_` (the original files' spelling) is accepted for `lambda`. */
+const RewardBodySchema = optionalBlock(
+  Type.Composite([RewardConfigSchema, Type.Object({ lambda_: Type.Number({ minimum: 0 }) })])
+);
+
+export const ScenarioBodySchema = Type.Object(
+  {
+    name: ScenarioNameSchema,
+    description: Type.Optional(Type.String({ maxLength: 500, default: '' })),
+    environment: EnvironmentBodySchema,
+    training: Type.Optional(TrainingBodySchema),
+    reward: Type.Optional(RewardBodySchema)
+  },
+  { additionalProperties: false }
+);
+export type ScenarioBody = Static<typeof ScenarioBodySchema>;
+
+/** PUT replaces the whole scenario; `name` in the body renames it (absent: keeps the name). */
+export const ScenarioUpdateBodySchema = Type.Object(
+  {
+    name: Type.Optional(ScenarioNameSchema),
+    description: Type.Optional(Type.String({ maxLength: 500, default: '' })),
+    environment: EnvironmentBodySchema,
+    training: Type.Optional(TrainingBodySchema),
+    reward: Type.Optional(RewardBodySchema)
+  },
+  { additionalProperties: false }
+);
+export type ScenarioUpdateBody = Static<typeof ScenarioUpdateBodySchema>;
+
+export const ScenarioListItemSchema = Type.Object({
+  name: ScenarioNameSchema,
+  description: Type.String(),
+  income: Type.Number(),
+  fixed_expenses: Type.Number(),
+  variable_expenses: Type.Number({ description: 'variable_expense_mean' }),
+  available_monthly: Type.Number({ description: 'income - fixed_expenses - variable_expenses' }),
+  available_pct: Type.Number({ description: 'available_monthly / income in percent, 1 decimal; 0 when income <= 0' }),
+  risk_tolerance: Type.Number(),
+  updated_at: TimestampSchema,
+  size: Type.Integer({ minimum: 0, description: 'bytes of the stored scenario (description and config as JSON)' })
+});
+
+export const ScenarioListResponseSchema = Type.Object({
+  scenarios: Type.Array(ScenarioListItemSchema),
+  total: Type.Integer({ minimum: 0 })
+});
+
+export const ScenarioTemplateSchema = Type.Object({
+  name: ScenarioNameSchema,
+  display_name: Type.String(),
+  description: Type.String(),
+  environment: EnvironmentConfigSchema,
+  training: TrainingConfigSchema,
+  reward: RewardConfigSchema
+});
+export type ScenarioTemplate = Static<typeof ScenarioTemplateSchema>;
+
+export const ScenarioTemplatesResponseSchema = Type.Object({ templates: Type.Array(ScenarioTemplateSchema) });
+
+export const DeletedResponseSchema = Type.Object({ message: Type.String(), name: Type.String() });

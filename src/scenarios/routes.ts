@@ -1,13 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ErrorResponseSchema, ScenarioNameSchema } from '../contracts/common.js';
-import { ImportScenarioQuerySchema, ScenarioParamsSchema, ScenarioSchema, ScenarioYamlBodySchema } from '../contracts/scenarios.js';
-import { conflict, notFound, ServiceError } from '../errors.js';
-import { parseScenarioYaml, ScenarioConfigError } from '../hrl/index.js';
+import { Type } from '@sinclair/typebox';
+import { ErrorResponseSchema } from '../contracts/common.js';
+import {
+  DeletedResponseSchema,
+  ImportScenarioQuerySchema,
+  ScenarioBodySchema,
+  ScenarioListResponseSchema,
+  ScenarioParamsSchema,
+  ScenarioSchema,
+  ScenarioTemplatesResponseSchema,
+  ScenarioUpdateBodySchema,
+  ScenarioYamlBodySchema
+} from '../contracts/scenarios.js';
+import { conflict, notFound } from '../errors.js';
+import { parseScenarioYaml, scenarioToYaml, ScenarioConfigError } from '../hrl/index.js';
 import { ConflictError, type ScenarioRecord } from '../storage/index.js';
+import { badRequest, checkScenarioName, configFromBody, listItem, rejectBadBodyName } from './scenarios.js';
+import { SCENARIO_TEMPLATES } from './templates.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
-const validName = TypeCompiler.Compile(ScenarioNameSchema);
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
 const toWire = (s: ScenarioRecord) => ({
@@ -18,17 +29,56 @@ const toWire = (s: ScenarioRecord) => ({
   updated_at: s.updated_at
 });
 
-const badRequest = (message: string) => new ServiceError(400, 'FST_ERR_VALIDATION', message);
+const exists = (name: string) => conflict('HRL_SCENARIO_EXISTS', `scenario ${JSON.stringify(name)} already exists`);
 
-/** Scenario routes needed to train: import of the original YAML files and detail. */
+/** Scenario routes of PROTOCOL.md §2: CRUD, templates, and the original YAML format in and out. */
 export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { storage } = app;
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get(
+    '/',
+    { schema: { tags: ['scenarios'], summary: 'List scenarios, newest first', response: { 200: ScenarioListResponseSchema } } },
+    async () => {
+      const scenarios = (await storage.scenarios.list()).map(listItem);
+      return { scenarios, total: scenarios.length };
+    }
+  );
+
+  app.get(
+    '/templates',
+    { schema: { tags: ['scenarios'], summary: "The original's five scenario templates", response: { 200: ScenarioTemplatesResponseSchema } } },
+    async () => ({ templates: [...SCENARIO_TEMPLATES] })
+  );
+
+  app.post(
+    '/',
+    {
+      schema: { tags: ['scenarios'], summary: 'Create a scenario', body: ScenarioBodySchema, response: { 201: ScenarioSchema, ...errors } },
+      preValidation: rejectBadBodyName
+    },
+    async (request, reply) => {
+      const { name, description = '' } = request.body;
+      checkScenarioName(name);
+      const now = new Date().toISOString();
+      const record: ScenarioRecord = { name, description, config: configFromBody(request.body), created_at: now, updated_at: now };
+      try {
+        await storage.scenarios.insert(record);
+      } catch (error) {
+        if (error instanceof ConflictError) throw exists(name);
+        throw error;
+      }
+      reply.code(201);
+      return toWire(record);
+    }
+  );
 
   app.post(
     '/import',
     {
       schema: {
         tags: ['scenarios'],
+        summary: 'Import a scenario file in the original YAML format',
         consumes: YAML_TYPES,
         querystring: ImportScenarioQuerySchema,
         body: ScenarioYamlBodySchema,
@@ -45,15 +95,15 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const name = request.query.name ?? parsed.name;
       if (name === undefined) throw badRequest("querystring/name is required when the file has no top-level 'name'");
-      if (!validName.Check(name)) {
-        throw badRequest(`name ${JSON.stringify(name)} must be 1-100 characters of letters, digits, '_', '.', '-', starting with a letter or digit`);
-      }
+      checkScenarioName(name, request.query.name === undefined ? 'name (in the file)' : 'querystring/name');
+      const description = parsed.description ?? '';
+      if (description.length > 500) throw badRequest('description must have at most 500 characters');
       const now = new Date().toISOString();
-      const record: ScenarioRecord = { name, description: parsed.description ?? '', config: parsed.config, created_at: now, updated_at: now };
+      const record: ScenarioRecord = { name, description, config: parsed.config, created_at: now, updated_at: now };
       try {
-        await app.storage.scenarios.insert(record);
+        await storage.scenarios.insert(record);
       } catch (error) {
-        if (error instanceof ConflictError) throw conflict('HRL_SCENARIO_EXISTS', `scenario ${JSON.stringify(name)} already exists`);
+        if (error instanceof ConflictError) throw exists(name);
         throw error;
       }
       reply.code(201);
@@ -63,11 +113,81 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/:name',
-    { schema: { tags: ['scenarios'], params: ScenarioParamsSchema, response: { 200: ScenarioSchema, ...errors } } },
+    { schema: { tags: ['scenarios'], summary: 'A scenario with its configuration', params: ScenarioParamsSchema, response: { 200: ScenarioSchema, ...errors } } },
     async (request) => {
-      const scenario = await app.storage.scenarios.get(request.params.name);
+      const scenario = await storage.scenarios.get(request.params.name);
       if (!scenario) throw notFound('scenario', request.params.name);
       return toWire(scenario);
+    }
+  );
+
+  app.put(
+    '/:name',
+    {
+      schema: {
+        tags: ['scenarios'],
+        summary: 'Replace a scenario; a different body name renames it atomically',
+        params: ScenarioParamsSchema,
+        body: ScenarioUpdateBodySchema,
+        response: { 200: ScenarioSchema, ...errors }
+      },
+      preValidation: rejectBadBodyName
+    },
+    async (request) => {
+      const current = request.params.name;
+      const name = request.body.name ?? current;
+      checkScenarioName(name);
+      const config = configFromBody(request.body);
+      const existing = await storage.scenarios.get(current);
+      if (!existing) throw notFound('scenario', current);
+      const record: ScenarioRecord = {
+        name,
+        description: request.body.description ?? '',
+        config,
+        created_at: existing.created_at,
+        updated_at: new Date().toISOString()
+      };
+      let updated: boolean;
+      try {
+        // One UPDATE: the old name is replaced by the new one with no window where neither exists.
+        updated = await storage.scenarios.update(current, record);
+      } catch (error) {
+        if (error instanceof ConflictError) throw exists(name);
+        throw error;
+      }
+      if (!updated) throw notFound('scenario', current);
+      return toWire(record);
+    }
+  );
+
+  app.delete(
+    '/:name',
+    { schema: { tags: ['scenarios'], summary: 'Delete a scenario', params: ScenarioParamsSchema, response: { 200: DeletedResponseSchema, ...errors } } },
+    async (request) => {
+      const { name } = request.params;
+      if (!(await storage.scenarios.delete(name))) throw notFound('scenario', name);
+      return { message: `scenario ${JSON.stringify(name)} deleted`, name };
+    }
+  );
+
+  app.get(
+    '/:name/export',
+    {
+      schema: {
+        tags: ['scenarios'],
+        summary: 'The scenario in the original YAML format (importable again)',
+        produces: ['application/yaml'],
+        params: ScenarioParamsSchema,
+        response: { 200: Type.String({ description: 'YAML' }), ...errors }
+      }
+    },
+    async (request, reply) => {
+      const scenario = await storage.scenarios.get(request.params.name);
+      if (!scenario) throw notFound('scenario', request.params.name);
+      reply
+        .type('application/yaml; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${scenario.name}.yaml"`);
+      return scenarioToYaml(scenario.config, { name: scenario.name, description: scenario.description });
     }
   );
 };

@@ -1,0 +1,137 @@
+import type { MetricSummary, ModelDetail, ModelSummary } from '../contracts/models.js';
+import type { FinalMetrics } from '../contracts/events.js';
+import type { EpisodeMetrics, ScenarioConfig } from '../hrl/index.js';
+import type { Storage } from '../storage/index.js';
+
+const MIB = 1024 * 1024;
+
+type SummaryRow = {
+  name: string;
+  scenario_name: string;
+  run_id: string | null;
+  created_at: string;
+  episodes: number;
+  size_bytes: number;
+  final_metrics: Record<string, number | null> | null;
+};
+
+const num = (m: Record<string, number | null> | null, key: string): number | null => {
+  const v = m?.[key];
+  return typeof v === 'number' ? v : null;
+};
+
+/** The original's summary fields, read from the training's final metrics. */
+export function modelSummary(m: SummaryRow): ModelSummary {
+  const f = m.final_metrics;
+  return {
+    name: m.name,
+    scenario_name: m.scenario_name,
+    run_id: m.run_id,
+    size_mb: Math.round((m.size_bytes / MIB) * 1e4) / 1e4,
+    trained_at: m.created_at,
+    episodes: m.episodes,
+    final_reward: num(f, 'final_reward'),
+    avg_reward: num(f, 'avg_reward'),
+    max_reward: num(f, 'max_reward'),
+    final_duration: num(f, 'avg_duration'),
+    final_cash: num(f, 'avg_cash'),
+    final_invested: num(f, 'avg_invested')
+  };
+}
+
+/** `{count, first, last, mean, min, max}` of every numeric metric of the history (the episode number excluded). */
+export function summarizeHistory(rows: readonly EpisodeMetrics[]): Record<string, MetricSummary> {
+  const out: Record<string, MetricSummary> = {};
+  if (rows.length === 0) return out;
+  const keys = Object.keys(rows[0]!).filter((k) => k !== 'episode');
+  for (const key of keys) {
+    let count = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let first = 0;
+    let last = 0;
+    for (const row of rows) {
+      const v = (row as Record<string, unknown>)[key];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (count === 0) first = v;
+      last = v;
+      count++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (count > 0) out[key] = { count, first, last, mean: sum / count, min, max };
+  }
+  return out;
+}
+
+type Heavy = { config: ScenarioConfig; seed: number; training_history: Record<string, MetricSummary> };
+
+/**
+ * Model reads for the REST routes. A saved model never changes, so the parts of its
+ * detail that cost most (parsing the weights JSON for the config, summarizing the
+ * run's history) are cached per (name, created_at): a deleted and re-created name
+ * misses the cache because its created_at differs.
+ */
+export class ModelService {
+  readonly #storage: Storage;
+  readonly #cache = new Map<string, Heavy>();
+  readonly #cacheSize: number;
+
+  constructor(storage: Storage, options: { cacheSize?: number } = {}) {
+    this.#storage = storage;
+    this.#cacheSize = options.cacheSize ?? 256;
+  }
+
+  async list(): Promise<ModelSummary[]> {
+    return (await this.#storage.models.list()).map(modelSummary);
+  }
+
+  async #summaryRow(name: string): Promise<SummaryRow | undefined> {
+    const row = await this.#storage.db
+      .selectFrom('models')
+      .select(['name', 'scenario_name', 'run_id', 'created_at', 'episodes', 'size_bytes', 'final_metrics'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      ...row,
+      episodes: Number(row.episodes),
+      size_bytes: Number(row.size_bytes),
+      final_metrics: row.final_metrics === null ? null : (JSON.parse(row.final_metrics) as Record<string, number | null>)
+    };
+  }
+
+  async #heavy(row: SummaryRow): Promise<Heavy | undefined> {
+    const key = `${row.name}\u0000${row.created_at}`;
+    const hit = this.#cache.get(key);
+    if (hit) {
+      // Refresh its place: the Map's order is the eviction order.
+      this.#cache.delete(key);
+      this.#cache.set(key, hit);
+      return hit;
+    }
+    const full = await this.#storage.models.get(row.name);
+    if (!full) return undefined;
+    const history = row.run_id === null ? [] : (await this.#storage.episodes.list(row.run_id)).filter((e) => e.episode <= row.episodes);
+    const heavy: Heavy = { config: full.model.config, seed: full.model.seed, training_history: summarizeHistory(history) };
+    this.#cache.set(key, heavy);
+    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+    return heavy;
+  }
+
+  async detail(name: string): Promise<ModelDetail | undefined> {
+    const row = await this.#summaryRow(name);
+    if (!row) return undefined;
+    const heavy = await this.#heavy(row);
+    if (!heavy) return undefined;
+    return {
+      ...modelSummary(row),
+      ...heavy.config,
+      seed: heavy.seed,
+      training_history: heavy.training_history,
+      final_metrics: row.final_metrics as FinalMetrics | null
+    };
+  }
+}

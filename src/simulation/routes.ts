@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorResponseSchema } from '../contracts/common.js';
+import {
+  RunSimulationBodySchema,
+  SimulationHistoryQuerySchema,
+  SimulationHistoryResponseSchema,
+  SimulationParamsSchema,
+  SimulationResultSchema,
+  type SimulationResult
+} from '../contracts/simulation.js';
+import { notFound } from '../errors.js';
+import { WorkerPool } from '../training/worker-pool.js';
+import { SimulationService } from './simulation-service.js';
+
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorResponseSchema };
+
+/** Simulation routes of PROTOCOL.md §2. */
+export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // One worker of its own, started on first use: simulations never queue behind training.
+  const pool = new WorkerPool({ size: 1 });
+  app.addHook('onClose', async () => {
+    await pool.close();
+  });
+  const simulations = new SimulationService({ storage: app.storage, pool, log: app.log });
+
+  app.post(
+    '/run',
+    {
+      schema: {
+        tags: ['simulation'],
+        summary: "Simulate a model's policy (in a worker thread); answers with the full result",
+        body: RunSimulationBodySchema,
+        response: { 201: SimulationResultSchema, ...errors }
+      }
+    },
+    async (request, reply) => {
+      const result = await simulations.run(request.body);
+      reply.code(201);
+      return result;
+    }
+  );
+
+  app.get(
+    '/results/:simulation_id',
+    {
+      schema: {
+        tags: ['simulation'],
+        summary: 'A stored simulation result',
+        params: SimulationParamsSchema,
+        response: { 200: SimulationResultSchema, ...errors }
+      }
+    },
+    async (request) => {
+      const stored = await app.storage.simulations.get(request.params.simulation_id);
+      if (!stored) throw notFound('simulation', request.params.simulation_id);
+      return stored.result as unknown as SimulationResult;
+    }
+  );
+
+  app.get(
+    '/history',
+    {
+      schema: {
+        tags: ['simulation'],
+        summary: 'Stored simulations, newest first',
+        querystring: SimulationHistoryQuerySchema,
+        response: { 200: SimulationHistoryResponseSchema, ...errors }
+      }
+    },
+    async (request) => {
+      const { limit = 100, offset = 0, model_name } = request.query;
+      const { simulations: rows, total } = await app.storage.simulations.list({ limit, offset, ...(model_name ? { model_name } : {}) });
+      return {
+        simulations: rows.map(({ created_at, ...rest }) => ({ ...rest, timestamp: created_at })),
+        total
+      };
+    }
+  );
+};
