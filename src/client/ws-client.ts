@@ -4,12 +4,17 @@ import { toHttpBase, toWsUrl } from './urls.js';
 import { isTerminal, type ClientMessage, type ErrorCode, type Run, type RunEvent, type ServerMessage } from './types.js';
 
 /** The part of the WebSocket API the client uses: the browser's and `ws` both fit. */
+// Handler parameters are `any` so that both the DOM's and `ws`'s event classes fit.
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onopen: ((event: any) => void) | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onmessage: ((event: any) => void) | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onclose: ((event: any) => void) | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onerror: ((event: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -535,9 +540,9 @@ export class HrlClient {
       return;
     }
     this.#socket = socket;
-    socket.onmessage = (event) => this.#onFrame(event.data);
+    socket.onmessage = (event: { data: unknown }) => this.#onFrame(event.data);
     socket.onerror = () => undefined; // the close that follows drives the reconnect
-    socket.onclose = (event) => {
+    socket.onclose = (event: { code: number; reason: string }) => {
       if (this.#socket !== socket) return;
       this.#emit('close', { code: event.code, reason: event.reason });
       this.#lost();
