@@ -52,8 +52,9 @@ function speed(name: string): { wall: number[]; cpu: number[]; median_wall: numb
   return { wall, cpu, median_wall: median(wall), median_cpu: median(cpu) };
 }
 
-function quality(name: string) {
-  const config = load(name);
+function quality(name: string, override?: { label: string; training: Partial<ScenarioConfig['training']> }) {
+  const base = load(name);
+  const config: ScenarioConfig = override ? { ...base, training: { ...base.training, ...override.training } } : base;
   const episodes = TRAIN_EPISODES[name as (typeof SCENARIOS)[number]];
   const trainer = new HrlTrainer(config, { seed: TRAIN_SEED });
   const t0 = performance.now();
@@ -69,6 +70,8 @@ function quality(name: string) {
   const half = 1.972 * (sd / Math.sqrt(n)); // t(0.975, 199)
   return {
     scenario: name,
+    variant: override?.label ?? 'scenario defaults',
+    gamma_low: config.training.gamma_low,
     train_episodes: episodes,
     train_steps: steps,
     train_seconds: trainSeconds,
@@ -101,12 +104,16 @@ for (const s of SCENARIOS) {
   log(`speed ${s.padEnd(15)} median ${speeds[s].median_wall.toFixed(0)} steps/s wall, ${speeds[s].median_cpu.toFixed(0)} steps/CPU-s  (reps: ${speeds[s].wall.map((x) => x.toFixed(0)).join(', ')})`);
 }
 log('');
+// The diagnostic row isolates what limits bologna_coppia: its own training block has learning rates
+// 30× below balanced's and gamma_low 0.95 over a 120-month episode.
+const DIAGNOSTIC = { label: 'diagnostic: lr 3e-4/1e-4, gamma_low 0.99', training: { learning_rate_low: 3e-4, learning_rate_high: 1e-4, gamma_low: 0.99 } };
+const runs: [string, typeof DIAGNOSTIC | undefined][] = [...SCENARIOS.map((s) => [s, undefined] as [string, undefined]), ['bologna_coppia', DIAGNOSTIC]];
 const results = [];
-for (const s of SCENARIOS) {
-  const q = quality(s);
+for (const [s, override] of runs) {
+  const q = quality(s, override);
   results.push(q);
   log(
-    `quality ${s}: trained ${q.train_episodes} episodes (${q.train_steps} months, ${q.train_seconds.toFixed(1)} s, lr ${q.learning_rate_low}/${q.learning_rate_high})\n` +
+    `quality ${s} [${q.variant}]: trained ${q.train_episodes} episodes (${q.train_steps} months, ${q.train_seconds.toFixed(1)} s, lr ${q.learning_rate_low}/${q.learning_rate_high}, gamma_low ${q.gamma_low})\n` +
       `  learned policy     mean reward ${q.learned_mean_reward.toFixed(2)} (mean ${q.learned_mean_duration.toFixed(1)} months; invest/save/consume ${q.learned_allocation_pct.map((x) => x.toFixed(1)).join('/')} %)\n` +
       `  best constant      mean reward ${q.best_constant_mean_reward.toFixed(2)} at [${q.best_constant.map((x) => x.toFixed(2)).join(', ')}] (best of ${q.grid_points}; ${q.best_constant_mean_duration.toFixed(1)} months)\n` +
       `  paired difference  ${q.paired_diff_mean.toFixed(2)}  95% CI [${q.paired_diff_ci95.map((x) => x.toFixed(2)).join(', ')}]  over ${EVAL_EPISODES} held-out seeds → ${q.learned_beats_best_constant ? 'learned beats best constant' : 'learned does NOT beat best constant'}`,
