@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import authPlugin from './auth/auth-plugin.js';
+import { loadTokens } from './auth/tokens.js';
 import type { EventBus } from './bus/event-bus.js';
 import { MemoryEventBus } from './bus/memory-bus.js';
 import type { Config } from './config.js';
@@ -31,6 +36,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 export const WS_MAX_PAYLOAD = 64 * 1024;
 
+/** Request log lines never carry a token from the query string. */
+const redactUrl = (url: string) => url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
+
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
 }
@@ -38,16 +46,23 @@ export interface BuildOptions {
 /** Builds the service (storage, bus, workers, gateway, routes). Never listens: server.ts does. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization'],
+      serializers: {
+        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip })
+      }
+    },
     // Unknown body fields are rejected rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     schemaErrorFormatter: formatSchemaError,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const tokens = loadTokens(config);
   const storage = await openStorage({ filename: path.join(config.dataDir, 'hrl-finance.sqlite') });
   const bus = new MemoryEventBus({ store: storage.events, replayWindow: config.replayWindow });
-  const pool = new WorkerPool({ size: config.workers });
+  const pool = new WorkerPool({ size: config.workers, timeoutMs: config.workerTimeoutMs });
   const training = new TrainingService({ storage, bus, pool, progressHz: config.progressHz, log: app.log });
 
   app.decorate('config', config);
@@ -71,6 +86,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await pool.close();
   });
 
+  // Cheap refusals first: overload, CORS preflight, flood, then credentials.
+  if (config.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, retryAfter: 5 });
+  }
+  const origins = config.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.length > 0) await app.register(cors, { origin: origins, credentials: true });
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, { max: config.rateLimitPerMinute, timeWindow: '1 minute' });
+  }
+  await app.register(authPlugin, { tokens, publicPaths: ['/health'] });
+
   await app.register(websocket, {
     options: { maxPayload: WS_MAX_PAYLOAD },
     preClose(done) {
@@ -82,6 +108,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(gatewayPlugin, {
     bus,
     heartbeatMs: config.heartbeatMs,
+    highWaterMark: config.wsHighWaterBytes,
+    hardCap: config.wsHardCapBytes,
+    stallMs: config.wsStallMs,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
     runExists: async (runId) => training.activeRecord(runId) !== undefined || (await storage.runs.get(runId)) !== undefined
   });
 

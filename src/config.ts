@@ -19,7 +19,29 @@ export const ConfigSchema = Type.Object({
   ),
   heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   /** Events kept in memory per run for resume; older ones are read from storage. */
-  replayWindow: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 })
+  replayWindow: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 }),
+  /** Bearer tokens with scopes, e.g. `tokenA:read,tokenB:read+write`; empty: open service. */
+  tokens: Type.String({ default: '' }),
+  /** A file with one `token:scopes` entry per line (# comments), added to `tokens`. */
+  tokensFile: Type.String({ default: '' }),
+  /** Comma-separated origins allowed by CORS; empty: CORS off. */
+  corsOrigins: Type.String({ default: '' }),
+  /** REST requests per minute per client address; 0 turns the limit off. */
+  rateLimitPerMinute: Type.Integer({ minimum: 0, default: 1200 }),
+  maxConnections: Type.Integer({ minimum: 1, default: 10_000 }),
+  maxConnectionsPerIp: Type.Integer({ minimum: 1, default: 2_000 }),
+  /** Outbound bytes queued on a socket above which progress is coalesced. */
+  wsHighWaterBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /** Outbound bytes queued on a socket above which it is closed with 4008. */
+  wsHardCapBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  /** A socket that stays above the high-water mark this long is closed with 4008. */
+  wsStallMs: Type.Integer({ minimum: 10, default: 30_000 }),
+  /** A worker silent this long while running a job is terminated (watchdog); 0 turns it off. */
+  workerTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
+  /** Graceful shutdown deadline, after which the process exits anyway. */
+  shutdownMs: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** Event-loop delay above which requests get 503 (under-pressure); 0 turns it off. */
+  maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1000 })
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -32,8 +54,23 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   progressHz: 'HRL_PROGRESS_HZ',
   logLevel: 'LOG_LEVEL',
   heartbeatMs: 'HRL_HEARTBEAT_MS',
-  replayWindow: 'HRL_REPLAY_WINDOW'
+  replayWindow: 'HRL_REPLAY_WINDOW',
+  tokens: 'HRL_TOKENS',
+  tokensFile: 'HRL_TOKENS_FILE',
+  corsOrigins: 'HRL_CORS_ORIGINS',
+  rateLimitPerMinute: 'HRL_RATE_LIMIT',
+  maxConnections: 'HRL_MAX_CONNECTIONS',
+  maxConnectionsPerIp: 'HRL_MAX_CONNECTIONS_PER_IP',
+  wsHighWaterBytes: 'HRL_WS_HIGH_WATER_BYTES',
+  wsHardCapBytes: 'HRL_WS_HARD_CAP_BYTES',
+  wsStallMs: 'HRL_WS_STALL_MS',
+  workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
+  shutdownMs: 'HRL_SHUTDOWN_MS',
+  maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS'
 };
+
+/** Settings whose values are secrets: never echoed in errors or logs. */
+const SECRET_SETTINGS = new Set<keyof Config>(['tokens']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -56,7 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (firstError) {
     const key = firstError.path.split('/')[1] as keyof Config;
     const name = ENV_NAMES[key] ?? key;
-    throw new ConfigError(`Invalid configuration ${name}=${JSON.stringify(config[key])}: ${firstError.message}`);
+    const shown = SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(config[key]);
+    throw new ConfigError(`Invalid configuration ${name}=${shown}: ${firstError.message}`);
   }
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }

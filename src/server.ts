@@ -14,7 +14,8 @@ try {
 }
 
 const app = await buildApp(config);
-closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+// A second signal, or a shutdown longer than HRL_SHUTDOWN_MS, exits at once with code 1.
+closeWithGrace({ delay: config.shutdownMs, logger: { error: (m: string) => app.log.error(m) } }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');
   else app.log.info({ signal }, 'shutting down: stopping runs, then closing sockets');
   await app.close();

@@ -40,6 +40,14 @@ export interface MemoryBusOptions {
   replayWindow?: number;
   /** Runs whose recent events are kept in memory (least recently published are dropped). */
   maxRunsInMemory?: number;
+  /** Waits between attempts to store a batch while the database is busy or locked. */
+  retryDelaysMs?: number[];
+}
+
+/** SQLite's busy/locked errors (and Postgres' serialization failures) are worth retrying. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(SQLITE_BUSY|SQLITE_LOCKED|40001|40P01)/.test(code);
 }
 
 /**
@@ -50,6 +58,7 @@ export class MemoryEventBus implements EventBus {
   readonly #store: EventStore;
   readonly #replayWindow: number;
   readonly #maxRuns: number;
+  readonly #retryDelaysMs: number[];
   readonly #listeners = new Set<BusListener>();
   readonly #seqs = new Map<string, number>();
   /** Recent delivered messages per run; Map order doubles as least-recently-published order. */
@@ -62,6 +71,7 @@ export class MemoryEventBus implements EventBus {
     this.#store = options.store;
     this.#replayWindow = options.replayWindow ?? 1000;
     this.#maxRuns = options.maxRunsInMemory ?? 256;
+    this.#retryDelaysMs = options.retryDelaysMs ?? [50, 100, 200, 400, 800, 1600, 3200];
   }
 
   publish<K extends RunEventType>(request: PublishRequest<K>): Promise<BusMessage> {
@@ -128,7 +138,7 @@ export class MemoryEventBus implements EventBus {
     }
     if (accepted.length === 0) return;
     try {
-      await this.#store.appendEvents(accepted.map(({ message }) => ({ event: message.event, scenario_name: message.scenario_name })));
+      await this.#persist(accepted.map(({ message }) => ({ event: message.event, scenario_name: message.scenario_name })));
     } catch (error) {
       // Nothing of this batch was stored, so nothing is delivered; give the numbers back.
       for (const { pending, message } of accepted.reverse()) {
@@ -147,6 +157,21 @@ export class MemoryEventBus implements EventBus {
         }
       }
       pending.resolve(message);
+    }
+  }
+
+  /**
+   * Stores a batch, retrying while the database is busy or locked: later publishes wait
+   * behind it, so order is kept and nothing is delivered that was not stored.
+   */
+  async #persist(rows: Array<{ event: RunEvent; scenario_name: string }>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#store.appendEvents(rows);
+      } catch (error) {
+        if (attempt >= this.#retryDelaysMs.length || !isTransient(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, this.#retryDelaysMs[attempt]));
+      }
     }
   }
 

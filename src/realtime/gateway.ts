@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { BusMessage, EventBus } from '../bus/event-bus.js';
 import type { ClientMessage, SubscribeTraining, UnsubscribeTraining } from '../contracts/client-messages.js';
@@ -24,6 +25,11 @@ export interface GatewayOptions {
   ratePerSecond?: number;
   /** Rate-limited messages per minute before the socket is closed with 4429. */
   maxRateLimitedPerMinute?: number;
+  /** A socket that stays above the high-water mark this long is closed with 4008. */
+  stallMs?: number;
+  /** Open sockets in total (503 at upgrade beyond) and per client address (429 beyond). */
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
 }
 
 type WithoutTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
@@ -40,11 +46,19 @@ class Client implements Subscriber {
   replaying: Map<string, BusMessage[]> | null = null;
   /** Latest progress per run withheld while the socket is congested. */
   coalesced: Map<string, BusMessage> | null = null;
+  /** When the socket last went above the high-water mark (0: not congested). */
+  congestedSince = 0;
   readonly invalid = new WindowCounter(60_000);
   readonly rateLimited = new WindowCounter(60_000);
   readonly bucket: TokenBucket;
 
-  constructor(readonly ws: WebSocket, readonly sessionId: string, burst: number, rate: number) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly sessionId: string,
+    readonly ip: string,
+    burst: number,
+    rate: number
+  ) {
     this.bucket = new TokenBucket(burst, rate, Date.now());
   }
 }
@@ -62,13 +76,17 @@ declare module 'fastify' {
 }
 
 /** The `/ws` endpoint of PROTOCOL.md: sessions, subscriptions, resume, heartbeat, limits. */
-export const gatewayPlugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, opts) => {
+const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, opts) => {
   const hwm = opts.highWaterMark ?? 1024 * 1024;
   const hardCap = opts.hardCap ?? 8 * 1024 * 1024;
   const maxInvalid = opts.maxInvalidPerMinute ?? 20;
   const burst = opts.rateBurst ?? 100;
   const rate = opts.ratePerSecond ?? 50;
   const maxRateLimited = opts.maxRateLimitedPerMinute ?? 200;
+  const stallMs = opts.stallMs ?? 30_000;
+  const maxConnections = opts.maxConnections ?? 10_000;
+  const maxPerIp = opts.maxConnectionsPerIp ?? 2_000;
+  const perIp = new Map<string, number>();
   const clients = new Set<Client>();
   const congested = new Set<Client>();
   const index = new SubscriptionIndex<Client>();
@@ -84,20 +102,31 @@ export const gatewayPlugin: FastifyPluginAsync<GatewayOptions> = async (app: Fas
   const sendError = (client: Client, code: ErrorCode, message: string, requestId?: string): void =>
     sendSession(client, { type: 'error', code, message, ...(requestId !== undefined && { request_id: requestId }) });
 
+  /** Closes a client that does not read; it is destroyed if it does not take the close frame either. */
+  const closeSlow = (client: Client): void => {
+    congested.delete(client);
+    client.coalesced = null;
+    client.ws.close(4008, 'slow consumer: resume with since_seq');
+    setTimeout(() => client.ws.terminate(), 5_000).unref();
+  };
+
   /** Sends one run event to one client, honouring backpressure. The frame is shared by all clients. */
   const sendEvent = (client: Client, message: BusMessage): void => {
     const ws = client.ws;
     if (ws.readyState !== OPEN) return;
     const queued = ws.bufferedAmount;
     if (queued > hardCap) {
-      ws.close(4008, 'slow consumer: outbound buffer over the hard cap');
+      closeSlow(client);
       return;
     }
     const runId = message.event.run_id;
     if (message.event.type === 'training_progress') {
       if (queued > hwm || client.coalesced?.has(runId)) {
         (client.coalesced ??= new Map()).set(runId, message);
-        congested.add(client);
+        if (!congested.has(client)) {
+          congested.add(client);
+          client.congestedSince = Date.now();
+        }
         return;
       }
     } else {
@@ -120,14 +149,20 @@ export const gatewayPlugin: FastifyPluginAsync<GatewayOptions> = async (app: Fas
   const unsubscribeBus = opts.bus.subscribe((message) => index.forEachRecipient(message, (c) => deliver(c, message)));
 
   const flushCongested = (): void => {
+    const now = Date.now();
     for (const client of congested) {
       if (client.ws.readyState !== OPEN) {
         congested.delete(client);
         continue;
       }
-      if (client.ws.bufferedAmount > hwm) continue;
+      if (client.ws.bufferedAmount > hwm) {
+        // It may resume from its last seq; memory stays bounded meanwhile.
+        if (now - client.congestedSince > stallMs) closeSlow(client);
+        continue;
+      }
       const pending = client.coalesced;
       client.coalesced = null;
+      client.congestedSince = 0;
       congested.delete(client);
       if (pending) for (const message of pending.values()) client.ws.send(message.frame, TEXT);
     }
@@ -275,14 +310,39 @@ export const gatewayPlugin: FastifyPluginAsync<GatewayOptions> = async (app: Fas
   };
 
   const close = (client: Client): void => {
-    clients.delete(client);
+    if (!clients.delete(client)) return;
+    const count = (perIp.get(client.ip) ?? 1) - 1;
+    if (count === 0) perIp.delete(client.ip);
+    else perIp.set(client.ip, count);
     congested.delete(client);
     for (const filter of client.filters.values()) index.remove(client, filter);
     client.filters.clear();
   };
 
-  app.get('/ws', { websocket: true }, (socket, _request) => {
-    const client = new Client(socket, randomUUID(), burst, rate);
+  // Refused before the upgrade, so a flood of connections costs no sockets.
+  const admit = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (clients.size >= maxConnections) {
+      return reply.code(503).header('retry-after', '5').send({
+        statusCode: 503,
+        code: 'HRL_TOO_MANY_CONNECTIONS',
+        error: 'Service Unavailable',
+        message: `the server holds its maximum of ${maxConnections} WebSocket connections`
+      });
+    }
+    if ((perIp.get(request.ip) ?? 0) >= maxPerIp) {
+      return reply.code(429).header('retry-after', '5').send({
+        statusCode: 429,
+        code: 'HRL_TOO_MANY_CONNECTIONS',
+        error: 'Too Many Requests',
+        message: `at most ${maxPerIp} WebSocket connections per client address`
+      });
+    }
+  };
+
+  // Connections have their own caps above; the per-minute REST request limit does not apply.
+  app.get('/ws', { websocket: true, onRequest: admit, config: { rateLimit: false } }, (socket, request) => {
+    const client = new Client(socket, randomUUID(), request.ip, burst, rate);
+    perIp.set(client.ip, (perIp.get(client.ip) ?? 0) + 1);
     // Handlers are attached synchronously, before any await, so no frame is missed.
     socket.on('message', (data, isBinary) => onMessage(client, data, isBinary));
     socket.on('pong', () => (client.alive = true));
@@ -302,3 +362,5 @@ export const gatewayPlugin: FastifyPluginAsync<GatewayOptions> = async (app: Fas
     stats: (): GatewayStats => ({ clients: clients.size, congested: congested.size, subscriptions: index.size })
   });
 };
+
+export const gatewayPlugin = fp(gateway, { name: 'gateway', fastify: '5.x' });

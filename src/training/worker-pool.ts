@@ -27,6 +27,9 @@ interface Task {
 interface Slot {
   worker: Worker;
   task: Task | null;
+  /** When the worker last said anything; the watchdog compares against it. */
+  lastHeard: number;
+  hung: boolean;
 }
 
 // From source (tests, scripts) the TypeScript entry is loaded through tsx; from dist, directly.
@@ -42,10 +45,16 @@ export class WorkerPool {
   readonly #size: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
+  readonly #timeoutMs: number;
+  readonly #watchdog: NodeJS.Timeout | null;
   #closed = false;
 
-  constructor(options: { size: number }) {
+  /** `timeoutMs`: a busy worker silent this long is terminated and replaced (0: never). */
+  constructor(options: { size: number; timeoutMs?: number }) {
     this.#size = options.size;
+    this.#timeoutMs = options.timeoutMs ?? 0;
+    this.#watchdog = this.#timeoutMs > 0 ? setInterval(() => this.#checkHung(), Math.min(1000, this.#timeoutMs / 4)) : null;
+    this.#watchdog?.unref();
   }
 
   get size(): number {
@@ -99,6 +108,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
     for (const task of this.#queue.splice(0)) task.resolve(cancelled(task.jobId, 'worker pool closed'));
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
@@ -122,16 +132,29 @@ export class WorkerPool {
       if (!slot) return;
       const task = this.#queue.shift()!;
       slot.task = task;
+      slot.lastHeard = Date.now();
       task.handle.state = 'running';
       slot.worker.postMessage({ type: 'run', jobId: task.jobId, job: task.job } satisfies ToWorker);
     }
   }
 
+  /** Terminates busy workers that have been silent too long (an endless episode, a deadlock). */
+  #checkHung(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      if (slot.task && !slot.hung && now - slot.lastHeard > this.#timeoutMs) {
+        slot.hung = true;
+        void slot.worker.terminate();
+      }
+    }
+  }
+
   #spawn(): Slot {
     const worker = new Worker(script, { workerData: { entry: entry.href } });
-    const slot: Slot = { worker, task: null };
+    const slot: Slot = { worker, task: null, lastHeard: Date.now(), hung: false };
     this.#slots.push(slot);
     worker.on('message', (message: FromWorker) => {
+      slot.lastHeard = Date.now();
       const task = slot.task;
       if (message.type === 'ready' || !task || message.jobId !== task.jobId) return;
       if (message.type === 'started' || message.type === 'episodes' || message.type === 'checkpoint') {
@@ -149,12 +172,13 @@ export class WorkerPool {
       const task = slot.task;
       slot.task = null;
       if (task) {
-        const reason = failure ? `${failure.name}: ${failure.message}` : `exit code ${code}`;
-        task.resolve({
-          type: 'failed',
-          jobId: task.jobId,
-          error: { name: 'WorkerCrashError', message: 'the training worker stopped unexpectedly', details: reason }
-        });
+        const reason = slot.hung
+          ? `no message for over ${this.#timeoutMs} ms; the watchdog terminated it`
+          : failure
+            ? `${failure.name}: ${failure.message}`
+            : `exit code ${code}`;
+        const message = slot.hung ? 'the training worker stopped responding and was replaced' : 'the training worker stopped unexpectedly';
+        task.resolve({ type: 'failed', jobId: task.jobId, error: { name: 'WorkerCrashError', message, details: reason } });
       }
       if (!this.#closed) this.#dispatch();
     });
