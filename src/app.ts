@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import authPlugin from './auth/auth-plugin.js';
 import { loadTokens } from './auth/tokens.js';
 import type { EventBus } from './bus/event-bus.js';
@@ -18,6 +18,7 @@ import { scenarioRoutes } from './scenarios/routes.js';
 import { apiDocsPlugin } from './api-docs.js';
 import { modelRoutes } from './models/routes.js';
 import { simulationRoutes } from './simulation/routes.js';
+import { reportRoutes } from './reports/routes.js';
 import { openStorage, type Storage } from './storage/index.js';
 import { trainingRoutes } from './training/routes.js';
 import { TrainingService } from './training/training-service.js';
@@ -40,14 +41,16 @@ export const WS_MAX_PAYLOAD = 64 * 1024;
 const redactUrl = (url: string) => url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
 
 export interface BuildOptions {
-  logger?: FastifyServerOptions['logger'];
+  /** Where log lines go (default stdout); tests capture them here. */
+  logStream?: { write(line: string): void };
 }
 
 /** Builds the service (storage, bus, workers, gateway, routes). Never listens: server.ts does. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? {
+    logger: {
       level: config.logLevel,
+      ...(options.logStream && { stream: options.logStream }),
       redact: ['req.headers.authorization'],
       serializers: {
         req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip })
@@ -128,6 +131,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(trainingRoutes, { prefix: '/api/training' });
   await app.register(modelRoutes, { prefix: '/api/models' });
   await app.register(simulationRoutes, { prefix: '/api/simulation' });
+  await app.register(reportRoutes, { prefix: '/api/reports' });
 
   await training.recoverInterrupted();
   return app;
