@@ -1,0 +1,176 @@
+// Chart geometry computed once and drawn twice: as inline SVG (HTML reports) and with
+// PDFKit's vector path operations (PDF reports), so both formats show the same charts.
+
+export interface Series {
+  name: string;
+  color: string;
+  /** y values; x is 1-based index unless `x` is given. */
+  values: readonly number[];
+  x?: readonly number[];
+}
+
+export interface ChartSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: readonly Series[];
+}
+
+export interface Tick {
+  value: number;
+  label: string;
+  /** Position in chart pixels. */
+  at: number;
+}
+
+export interface ChartGeometry {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  width: number;
+  height: number;
+  /** Plot area inside the chart box. */
+  plot: { left: number; top: number; right: number; bottom: number };
+  xTicks: Tick[];
+  yTicks: Tick[];
+  lines: Array<{ name: string; color: string; points: Array<[number, number]> }>;
+}
+
+/** Round tick steps (1, 2, 5 × 10^k) covering [min, max] with about `count` ticks. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0];
+  if (min === max) {
+    const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
+    min -= pad;
+    max += pad;
+  }
+  const raw = (max - min) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  if (ticks[ticks.length - 1]! < max) ticks.push(Number((ticks[ticks.length - 1]! + step).toPrecision(12)));
+  return ticks;
+}
+
+/** A tick label with as many decimals as the tick step needs. */
+export function formatTick(v: number, step = 1): string {
+  const a = Math.abs(v);
+  if (a >= 1e6 && step >= 1e5) return `${(v / 1e6).toFixed(step >= 1e6 ? 0 : 1)}M`;
+  if (a >= 1e4 && step >= 1e3) return `${(v / 1e3).toFixed(0)}k`;
+  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  return v.toFixed(decimals);
+}
+
+/** At most `max` points: bucket means, so a long history keeps its shape in a small file. */
+export function downsample(values: readonly number[], max: number): { x: number[]; y: number[] } {
+  if (values.length <= max) return { x: values.map((_, i) => i + 1), y: [...values] };
+  const x: number[] = [];
+  const y: number[] = [];
+  const size = values.length / max;
+  for (let b = 0; b < max; b++) {
+    const from = Math.floor(b * size);
+    const to = Math.floor((b + 1) * size);
+    let s = 0;
+    for (let i = from; i < to; i++) s += values[i]!;
+    x.push((from + to + 1) / 2);
+    y.push(s / (to - from));
+  }
+  return { x, y };
+}
+
+export function rollingMean(values: readonly number[], window: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    s += values[i]!;
+    if (i >= window) s -= values[i - window]!;
+    out.push(s / Math.min(i + 1, window));
+  }
+  return out;
+}
+
+const stepOf = (ticks: number[]) => (ticks.length > 1 ? ticks[1]! - ticks[0]! : 1);
+
+export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGeometry {
+  const plot = { left: 60, top: 30, right: width - 15, bottom: height - 60 };
+  let xMin = Infinity;
+  let xMax = -Infinity;
+  let yMin = Infinity;
+  let yMax = -Infinity;
+  for (const s of spec.series) {
+    s.values.forEach((v, i) => {
+      if (!Number.isFinite(v)) return;
+      const x = s.x?.[i] ?? i + 1;
+      xMin = Math.min(xMin, x);
+      xMax = Math.max(xMax, x);
+      yMin = Math.min(yMin, v);
+      yMax = Math.max(yMax, v);
+    });
+  }
+  if (!Number.isFinite(xMin)) {
+    xMin = 0;
+    xMax = 1;
+    yMin = 0;
+    yMax = 1;
+  }
+  if (xMin === xMax) xMax = xMin + 1;
+  const yT = niceTicks(yMin, yMax);
+  const xT = niceTicks(xMin, xMax, 6).filter((v) => v >= xMin && v <= xMax);
+  const y0 = yT[0]!;
+  const y1 = yT[yT.length - 1]!;
+  const sx = (x: number) => plot.left + ((x - xMin) / (xMax - xMin)) * (plot.right - plot.left);
+  const sy = (y: number) => plot.bottom - ((y - y0) / (y1 - y0 || 1)) * (plot.bottom - plot.top);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    title: spec.title,
+    xLabel: spec.xLabel,
+    yLabel: spec.yLabel,
+    width,
+    height,
+    plot,
+    xTicks: xT.map((v) => ({ value: v, label: formatTick(v, stepOf(xT)), at: round(sx(v)) })),
+    yTicks: yT.map((v) => ({ value: v, label: formatTick(v, stepOf(yT)), at: round(sy(v)) })),
+    lines: spec.series.map((s) => ({
+      name: s.name,
+      color: s.color,
+      points: s.values.flatMap((v, i): Array<[number, number]> => (Number.isFinite(v) ? [[round(sx(s.x?.[i] ?? i + 1)), round(sy(v))]] : []))
+    }))
+  };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Inline SVG (no scripts, no external references). */
+export function chartSvg(g: ChartGeometry): string {
+  const { plot } = g;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" role="img" aria-label="${esc(g.title)}">`
+  );
+  parts.push(`<text x="${g.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(g.title)}</text>`);
+  for (const t of g.yTicks) {
+    parts.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${t.at}" y2="${t.at}" stroke="#e3e3e3"/>`);
+    parts.push(`<text x="${plot.left - 6}" y="${t.at + 4}" text-anchor="end" font-size="11">${esc(t.label)}</text>`);
+  }
+  for (const t of g.xTicks) {
+    parts.push(`<text x="${t.at}" y="${plot.bottom + 16}" text-anchor="middle" font-size="11">${esc(t.label)}</text>`);
+  }
+  parts.push(`<rect x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="none" stroke="#888"/>`);
+  parts.push(`<text x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 32}" text-anchor="middle" font-size="11">${esc(g.xLabel)}</text>`);
+  parts.push(
+    `<text x="14" y="${(plot.top + plot.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 14 ${(plot.top + plot.bottom) / 2})">${esc(g.yLabel)}</text>`
+  );
+  for (const line of g.lines) {
+    if (line.points.length === 0) continue;
+    parts.push(`<polyline fill="none" stroke="${esc(line.color)}" stroke-width="1.8" points="${line.points.map(([x, y]) => `${x},${y}`).join(' ')}"/>`);
+  }
+  let lx = plot.left;
+  for (const line of g.lines) {
+    parts.push(`<rect x="${lx}" y="${g.height - 16}" width="12" height="4" fill="${esc(line.color)}"/>`);
+    parts.push(`<text x="${lx + 16}" y="${g.height - 10}" font-size="11">${esc(line.name)}</text>`);
+    lx += 24 + line.name.length * 6.5;
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}

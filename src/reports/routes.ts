@@ -1,0 +1,114 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ErrorResponseSchema } from '../contracts/common.js';
+import {
+  GenerateReportBodySchema,
+  ReportListQuerySchema,
+  ReportListResponseSchema,
+  ReportMetadataSchema,
+  ReportParamsSchema,
+  type ReportMetadata
+} from '../contracts/reports.js';
+import { notFound, ServiceError } from '../errors.js';
+import { ModelService } from '../models/models.js';
+import type { ReportRecord } from '../storage/index.js';
+import { CONTENT_TYPES, ReportService } from './report-service.js';
+
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
+
+const metadata = (r: ReportRecord): ReportMetadata => ({
+  report_id: r.report_id,
+  simulation_id: r.simulation_id,
+  report_type: r.report_type,
+  title: r.title,
+  generated_at: r.generated_at,
+  file_size_kb: Math.round((r.size_bytes / 1024) * 100) / 100,
+  sections: r.sections as ReportMetadata['sections'],
+  download_url: `/api/reports/${r.report_id}`
+});
+
+/** Report routes of PROTOCOL.md §2. */
+export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const reports = new ReportService({
+    storage: app.storage,
+    models: new ModelService(app.storage),
+    dir: path.join(app.config.dataDir, 'reports')
+  });
+
+  app.post(
+    '/generate',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Generate an HTML or PDF report of a stored simulation',
+        body: GenerateReportBodySchema,
+        response: { 201: ReportMetadataSchema, ...errors, 500: ErrorResponseSchema }
+      }
+    },
+    async (request, reply) => {
+      const record = await reports.generate(request.body);
+      reply.code(201);
+      return metadata(record);
+    }
+  );
+
+  app.get(
+    '/list',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Generated reports, newest first',
+        querystring: ReportListQuerySchema,
+        response: { 200: ReportListResponseSchema, ...errors }
+      }
+    },
+    async (request) => {
+      const { limit = 100, offset = 0, simulation_id } = request.query;
+      const { reports: rows, total } = await app.storage.reports.list({ limit, offset, ...(simulation_id ? { simulation_id } : {}) });
+      return { reports: rows.map(metadata), total };
+    }
+  );
+
+  const find = async (reportId: string) => {
+    const record = await app.storage.reports.get(reportId);
+    if (!record) throw notFound('report', reportId);
+    return record;
+  };
+
+  app.get(
+    '/:report_id',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Download the report file (attachment)',
+        produces: ['text/html', 'application/pdf'],
+        params: ReportParamsSchema,
+        response: { 200: Type.String({ format: 'binary', description: 'the HTML or PDF file' }), ...errors, 410: ErrorResponseSchema }
+      }
+    },
+    async (request, reply) => {
+      const record = await find(request.params.report_id);
+      const file = reports.filePath(record);
+      try {
+        await stat(file);
+      } catch {
+        throw new ServiceError(410, 'HRL_REPORT_FILE_GONE', `the file of report ${JSON.stringify(record.report_id)} is no longer on disk`);
+      }
+      return reply
+        .type(CONTENT_TYPES[record.report_type])
+        .header('content-disposition', `attachment; filename="${record.file_name}"`)
+        .header('x-content-type-options', 'nosniff')
+        // A stream is sent as is (no serializer); the 200 schema only documents the body.
+        .send(createReadStream(file) as unknown as string);
+    }
+  );
+
+  app.get(
+    '/:report_id/metadata',
+    { schema: { tags: ['reports'], summary: "A report's metadata", params: ReportParamsSchema, response: { 200: ReportMetadataSchema, ...errors } } },
+    async (request) => metadata(await find(request.params.report_id))
+  );
+};
