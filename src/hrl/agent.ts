@@ -34,6 +34,7 @@ export const HYPER = {
   /** Safety-buffer goals range over [0, maxBufferMonths] months of income. */
   maxBufferMonths: 3,
 } as const;
+for (const v of Object.values(HYPER)) if (Array.isArray(v)) Object.freeze(v);
 Object.freeze(HYPER);
 
 /**
