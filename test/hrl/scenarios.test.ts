@@ -18,3 +18,22 @@ for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'))) {
     t.ok(Object.values(sim.aggregates).every(Number.isFinite));
   });
 }
+
+t.test('edge-of-range configs train without numerical failure', async (t) => {
+  const { normalizeScenarioConfig } = await import('../../src/hrl/config.js');
+  const cases = [
+    { environment: { inflation: -1 } },
+    { environment: { inflation: 1, max_months: 120 } },
+    { environment: { income: 0.01 } },
+    { environment: { max_months: 1 } },
+    { environment: { variable_expense_std: 0, investment_return_type: 'none' } },
+    { environment: { income: 1e9, fixed_expenses: 0, initial_cash: 1e9 } },
+    { training: { batch_size: 100000, high_period: 1 } },
+    { reward: { alpha: 0, beta: 0, gamma: 0, delta: 0, lambda: 0, mu: 0 } },
+    { environment: { investment_return_mean: -1, investment_return_std: 1 } },
+  ];
+  for (const c of cases) {
+    const r = await train(normalizeScenarioConfig(c), { episodes: 40, seed: 1 });
+    t.equal(r.episodesCompleted, 40, JSON.stringify(c));
+  }
+});
