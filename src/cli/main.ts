@@ -112,7 +112,8 @@ interface WatchOptions {
  */
 async function watch(opts: WatchOptions): Promise<number> {
   const { io, json } = opts;
-  const client = new HrlClient({ url: opts.url });
+  // A watcher wants to be back soon after a restart: cap the backoff at 2 s.
+  const client = new HrlClient({ url: opts.url, reconnect: { initialDelayMs: 200, maxDelayMs: 2000 } });
   const view = json ? new JsonView(io) : new BarView(io);
   client.on('reconnecting', ({ attempt, delay_ms }) => view.note(`connection lost; reconnecting (attempt ${attempt}, in ${delay_ms} ms)`));
   client.on('open', ({ reconnected }) => reconnected && view.note('reconnected; resuming'));
