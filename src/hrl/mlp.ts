@@ -167,11 +167,6 @@ export class Adam {
       params[i] -= (a * m[i]) / (Math.sqrt(v[i] / c2) + eps);
     }
   }
-
-  /** Moments and step count, for saving a trainer mid-run (not part of the model format). */
-  get steps(): number {
-    return this.t;
-  }
 }
 
 /** Scales `grads` in place so its L2 norm is at most maxNorm; returns the norm before clipping. */
