@@ -71,6 +71,18 @@ export const ModelExportSchema = Type.Object(
 );
 export type ModelExport = Static<typeof ModelExportSchema>;
 
+/**
+ * The import body: an export, with `final_metrics` checked by the handler rather than
+ * by Fastify's ajv, whose type coercion would turn a null metric into 0.
+ */
+export const ImportModelBodySchema = Type.Object(
+  {
+    ...ModelExportSchema.properties,
+    final_metrics: Type.Unknown({ description: 'FinalMetrics object or null, as exported' })
+  },
+  { additionalProperties: false }
+);
+
 export const ImportModelQuerySchema = Type.Object({
   name: Type.Optional(ModelNameSchema)
 });

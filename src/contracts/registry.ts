@@ -65,6 +65,7 @@ const rest: Array<[string, TSchema]> = [
   ['ModelListResponse', mo.ModelListResponseSchema],
   ['ModelDetailResponse', mo.ModelDetailSchema],
   ['ModelExport', mo.ModelExportSchema],
+  ['ImportModelBody', mo.ImportModelBodySchema],
   ['ImportModelQuery', mo.ImportModelQuerySchema],
   ['RunSimulationBody', si.RunSimulationBodySchema],
   ['SimulationParams', si.SimulationParamsSchema],
