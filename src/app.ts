@@ -16,6 +16,7 @@ import { formatSchemaError } from './http/schema-errors.js';
 import { gatewayPlugin } from './realtime/gateway.js';
 import { scenarioRoutes } from './scenarios/routes.js';
 import { apiDocsPlugin } from './api-docs.js';
+import { DASHBOARD_PUBLIC_PATHS, DASHBOARD_PUBLIC_PREFIXES, dashboardPlugin } from './dashboard.js';
 import { modelRoutes } from './models/routes.js';
 import { simulationRoutes } from './simulation/routes.js';
 import { reportRoutes } from './reports/routes.js';
@@ -89,6 +90,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await pool.close();
   });
 
+  // First, so that its hooks see every upgrade request: an upgrade refused by a later hook
+  // (401, 403, 429, 503) then has its socket destroyed instead of left open.
+  await app.register(websocket, {
+    options: { maxPayload: WS_MAX_PAYLOAD },
+    preClose(done) {
+      const server = this.websocketServer;
+      for (const client of server.clients) client.close(1001, 'server shutting down');
+      server.close(() => done());
+    }
+  });
+
   // Cheap refusals first: overload, CORS preflight, flood, then credentials.
   if (config.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, retryAfter: 5 });
@@ -98,16 +110,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, { max: config.rateLimitPerMinute, timeWindow: '1 minute' });
   }
-  await app.register(authPlugin, { tokens, publicPaths: ['/health'] });
+  // The dashboard's page and assets hold no data: they load without a token and ask for one.
+  await app.register(authPlugin, { tokens, publicPaths: ['/health', ...DASHBOARD_PUBLIC_PATHS], publicPrefixes: DASHBOARD_PUBLIC_PREFIXES });
 
-  await app.register(websocket, {
-    options: { maxPayload: WS_MAX_PAYLOAD },
-    preClose(done) {
-      const server = this.websocketServer;
-      for (const client of server.clients) client.close(1001, 'server shutting down');
-      server.close(() => done());
-    }
-  });
   await app.register(gatewayPlugin, {
     bus,
     heartbeatMs: config.heartbeatMs,
@@ -132,6 +137,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(modelRoutes, { prefix: '/api/models' });
   await app.register(simulationRoutes, { prefix: '/api/simulation' });
   await app.register(reportRoutes, { prefix: '/api/reports' });
+  await app.register(dashboardPlugin);
 
   await training.recoverInterrupted();
   return app;

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { once } from 'node:events';
+import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { testConfig } from '../helpers/config.js';
 import { fixture } from '../helpers/app.js';
 
 const READER = 'reader-token-1234';
@@ -31,14 +32,18 @@ const routes: Array<{ method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; sc
 ];
 
 const logs: string[] = [];
-const app = await buildApp(
-  loadConfig({}, { dataDir: t.testdir(), workers: 1, logLevel: 'trace', tokens: `${READER}:read,${WRITER}:write,${ADMIN}:read+write` }),
-  { logStream: { write: (line: string) => void logs.push(line) } }
-);
-await app.listen({ port: 0, host: '127.0.0.1' });
+let app: FastifyInstance;
+let wsUrl: string;
+t.before(async () => {
+  app = await buildApp(
+    testConfig({ dataDir: t.testdir(), logLevel: 'trace', tokens: `${READER}:read,${WRITER}:write,${ADMIN}:read+write` }),
+    { logStream: { write: (line: string) => void logs.push(line) } }
+  );
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  wsUrl = `ws://127.0.0.1:${port}/ws`;
+});
 t.teardown(() => app.close());
-const { port } = app.server.address() as { port: number };
-const wsUrl = `ws://127.0.0.1:${port}/ws`;
 
 const call = (method: string, url: string, token?: string) =>
   app.inject({ method: method as 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -112,18 +117,18 @@ t.test('tokens never appear in the logs', async (t) => {
 });
 
 t.test('a malformed HRL_TOKENS stops start-up without echoing the secret', async (t) => {
-  const error = await buildApp(loadConfig({}, { dataDir: t.testdir(), tokens: 'short:read' })).then(
+  const error = await buildApp(testConfig({ dataDir: t.testdir(), tokens: 'short:read' })).then(
     () => null,
     (e: Error) => e
   );
   t.match(error?.message, /HRL_TOKENS/);
   t.notOk(error?.message.includes('short'), 'the token is not in the message');
-  await t.rejects(buildApp(loadConfig({}, { dataDir: t.testdir(), tokens: 'long-enough-token:admin' })), /HRL_TOKENS.*read\|write/);
+  await t.rejects(buildApp(testConfig({ dataDir: t.testdir(), tokens: 'long-enough-token:admin' })), /HRL_TOKENS.*read\|write/);
 });
 
 t.test('with no tokens configured the service is open and says so once at start-up', async (t) => {
   const lines: string[] = [];
-  const open = await buildApp(loadConfig({}, { dataDir: t.testdir(), logLevel: 'info' }), { logStream: { write: (l: string) => void lines.push(l) } });
+  const open = await buildApp(testConfig({ dataDir: t.testdir(), logLevel: 'info' }), { logStream: { write: (l: string) => void lines.push(l) } });
   t.teardown(() => open.close());
   t.equal((await open.inject({ method: 'GET', url: '/api/training/runs' })).statusCode, 200);
   t.equal(lines.filter((l) => l.includes('the service is open')).length, 1);

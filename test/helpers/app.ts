@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
+import { testConfig } from './config.js';
 import { TestClient } from './ws-client.js';
 
 import type { Test } from 'tap';
@@ -19,7 +20,7 @@ export interface TestServer {
 /** A real server on 127.0.0.1:0 with its own database file, closed at teardown. */
 export async function startServer(t: Tap, overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? t.testdir();
-  const app = await buildApp(loadConfig({}, { workers: 1, logLevel: 'silent', ...overrides, dataDir }));
+  const app = await buildApp(testConfig({ ...overrides, dataDir }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const clients: TestClient[] = [];

@@ -16,7 +16,7 @@ const serverEntry = new URL('../../src/server.ts', import.meta.url).pathname;
 /** Runs src/server.ts in its own process (PORT=0) and resolves once it logs its address. */
 export async function spawnServer(t: Pick<Test, 'teardown'>, env: Record<string, string>): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', HRL_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
