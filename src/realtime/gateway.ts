@@ -102,12 +102,15 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
   const sendError = (client: Client, code: ErrorCode, message: string, requestId?: string): void =>
     sendSession(client, { type: 'error', code, message, ...(requestId !== undefined && { request_id: requestId }) });
 
-  /** Closes a client that does not read; it is destroyed if it does not take the close frame either. */
+  /**
+   * Closes a client that does not read. What is already queued stays queued so a client
+   * that wakes up still sees the 4008; ws destroys the socket if the close handshake has
+   * not finished within its closeTimeout (30 s), which bounds the memory held.
+   */
   const closeSlow = (client: Client): void => {
     congested.delete(client);
     client.coalesced = null;
     client.ws.close(4008, 'slow consumer: resume with since_seq');
-    setTimeout(() => client.ws.terminate(), 5_000).unref();
   };
 
   /** Sends one run event to one client, honouring backpressure. The frame is shared by all clients. */
