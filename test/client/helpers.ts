@@ -22,10 +22,13 @@ export async function tempDir(t: Teardown, prefix = 'hrl-client-'): Promise<stri
   return dir;
 }
 
+/** A loaded 2-core test machine must not trip the overload guard or the REST rate limit. */
+const TEST_LIMITS = { maxEventLoopDelayMs: 0, rateLimitPerMinute: 0 } as const;
+
 /** An in-process service listening on a free loopback port. */
 export async function startApp(t: Teardown, overrides: Partial<Config> = {}): Promise<{ app: FastifyInstance; url: string; dataDir: string }> {
   const dataDir = overrides.dataDir ?? (await tempDir(t));
-  const app = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'silent', port: 0, ...overrides }));
+  const app = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'silent', port: 0, ...TEST_LIMITS, ...overrides }));
   t.teardown(() => app.close());
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
@@ -61,6 +64,8 @@ export async function spawnServer(t: Teardown, opts: { port: number; dataDir: st
       HRL_DATA_DIR: opts.dataDir,
       HRL_WORKERS: '1',
       LOG_LEVEL: 'warn',
+      HRL_MAX_EVENT_LOOP_DELAY_MS: '0',
+      HRL_RATE_LIMIT: '0',
       ...opts.env
     },
     stdio: ['ignore', 'ignore', 'pipe']
