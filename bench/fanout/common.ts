@@ -49,7 +49,7 @@ export type ServerCommand =
 // ---- server → orchestrator ------------------------------------------------------------
 export type ServerReply =
   | { kind: 'ready'; port: number; path: string }
-  | { kind: 'rss'; rssKB: number[]; heapUsedKB: number }
+  | { kind: 'rss'; rssKB: number[]; heapUsedKB: number[]; settleReadings: number }
   | { kind: 'load-started' }
   | {
       kind: 'load-stopped';
@@ -87,6 +87,8 @@ export interface WindowResult {
   p90?: number;
   p99?: number;
   max?: number;
+  /** Smallest latency: a negative value would mean the processes' clocks disagree. */
+  min?: number;
   /** Latency mode: distinct events seen in the window and deliveries per event (min). */
   events?: number;
   incompleteEvents?: number;

@@ -38,10 +38,16 @@ let perEvent = new Map<number, number>();
 const wsClients: WebSocket[] = [];
 const sioClients: Socket[] = [];
 
+/** Latency windows select events by publish time: [latencyFrom, latencyTo). */
+let latencyFrom = 0;
+let latencyTo = Infinity;
+let lastInWindowAt = 0;
+
 function record(counter: Counter, envelope: Envelope, receivedAt: number): void {
-  counter.count++;
   const data = envelope.data;
-  if (data === undefined) return;
+  if (data === undefined || data.elapsed_time < latencyFrom || data.elapsed_time >= latencyTo) return;
+  counter.count++;
+  lastInWindowAt = receivedAt;
   latencies.push(receivedAt - data.elapsed_time);
   perEvent.set(data.episode, (perEvent.get(data.episode) ?? 0) + 1);
 }
@@ -110,10 +116,27 @@ function startWindow(m: 'count' | 'latency'): void {
   perEvent = new Map();
   cpuStart = process.cpuUsage();
   windowStart = performance.now();
+  latencyFrom = nowMs();
+  latencyTo = Infinity;
   mode = m;
 }
 
-function stopWindow(): WindowResult {
+/**
+ * Ends a window. A latency window closes to new events at once, then waits until every event
+ * published inside it has reached every client (or nothing arrived for 1 s, at most 10 s), so
+ * slow deliveries are measured rather than cut off.
+ */
+async function stopWindow(): Promise<WindowResult> {
+  if (mode === 'latency') {
+    latencyTo = nowMs();
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline && nowMs() - lastInWindowAt < 1000) {
+      let complete = true;
+      for (const n of perEvent.values()) if (n < counters.length) complete = false;
+      if (complete && nowMs() - latencyTo > 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   const m = mode === 'latency' ? 'latency' : 'count';
   mode = 'idle';
   const wallMs = performance.now() - windowStart;
@@ -141,11 +164,10 @@ function stopWindow(): WindowResult {
     result.p90 = percentileSorted(sorted, 90);
     result.p99 = percentileSorted(sorted, 99);
     result.max = sorted.length ? sorted[sorted.length - 1] : NaN;
+    result.min = sorted.length ? sorted[0] : NaN;
     result.events = perEvent.size;
-    // Events inside the window (not the first or last, which the window edges may cut) that
-    // did not reach every client.
-    const episodes = [...perEvent.keys()].sort((a, b) => a - b);
-    result.incompleteEvents = episodes.slice(1, -1).filter((e) => perEvent.get(e)! < counters.length).length;
+    // Events published inside the window that did not reach every client.
+    result.incompleteEvents = [...perEvent.values()].filter((n) => n < counters.length).length;
   }
   return result;
 }
@@ -168,7 +190,7 @@ process.on('message', (command: LoadCommand) => {
         startWindow(command.mode);
         break;
       case 'window-stop':
-        reply(stopWindow());
+        reply(await stopWindow());
         break;
       case 'exit':
         mode = 'idle';

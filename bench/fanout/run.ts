@@ -14,7 +14,7 @@
  * saturation window (5), --latency-seconds S [FANOUT_LATENCY_SECONDS] (10), --rate HZ (20),
  * --rounds R [FANOUT_ROUNDS] (3), --warmup S (1), --burst B events per tick at saturation (4),
  * --targets hrl,ws,sio, --quick (100 clients, 1 s windows, 1 round), --profile (CPU profile of
- * the hrl server child), --out FILE (default bench/results/fanout.json; quick mode writes
+ * each server child, written when it exits), --out FILE (default bench/results/fanout.json; quick mode writes
  * nothing unless --out is given), --no-out, --check (exit 1 when a target is missed).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -201,7 +201,10 @@ interface Measurement {
   p90: number;
   p99: number;
   maxLatency: number;
+  minLatency: number;
   kbPerConn: number;
+  /** JS heap used (after GC) per idle connection, KB: less noisy than RSS, which free heap space absorbs. */
+  heapKbPerConn: number;
   rssBeforeMB: number;
   rssAfterMB: number;
   /** Server CPU per delivered message at saturation, µs (CPU time / deliveries counted at clients). */
@@ -221,14 +224,16 @@ interface Measurement {
 }
 
 async function measure(target: TargetName, round: number): Promise<Measurement> {
-  const args: string[] = [target];
+  const args: string[] = [target, String(opts.clients)];
   if (target === 'hrl') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fanout-hrl-'));
     tempDirs.add(dir);
     args.push(dir);
   }
   const execArgv = ['--expose-gc'];
-  if (profileDir && target === 'hrl') execArgv.push('--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `hrl-round${round}.cpuprofile`);
+  // One folder per server child: Node writes one profile per thread (tsx's loader hooks run in
+  // a thread of their own); the main thread's is the file with thread id 0 (CPU.*.<pid>.0.*).
+  if (profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', path.join(profileDir, `${target}-round${round + 1}`));
   const server: ServerChild = new Child(`${target} server`, 'server.ts', args, execArgv);
   let load: LoadChild | null = null;
   try {
@@ -284,7 +289,9 @@ async function measure(target: TargetName, round: number): Promise<Measurement> 
       p90: lat.p90 ?? NaN,
       p99: lat.p99 ?? NaN,
       maxLatency: lat.max ?? NaN,
+      minLatency: lat.min ?? NaN,
       kbPerConn: (rssAfter - rssBefore) / opts.clients,
+      heapKbPerConn: (median(after.heapUsedKB) - median(before.heapUsedKB)) / opts.clients,
       rssBeforeMB: rssBefore / 1024,
       rssAfterMB: rssAfter / 1024,
       serverUsPerDelivery: satServer.cpuUs / (msgsPerSec * (satServer.wallMs / 1000)),
@@ -302,9 +309,9 @@ async function measure(target: TargetName, round: number): Promise<Measurement> 
   } finally {
     if (load) await load.exit({ cmd: 'exit' });
     await server.exit({ cmd: 'exit' }, profileDir ? 15_000 : 5000);
-    if (args[1]) {
-      rmSync(args[1], { recursive: true, force: true });
-      tempDirs.delete(args[1]);
+    if (args[2]) {
+      rmSync(args[2], { recursive: true, force: true });
+      tempDirs.delete(args[2]);
     }
   }
 }
@@ -320,6 +327,7 @@ interface Summary {
   p50: number;
   p99: number;
   kbPerConn: number;
+  heapKbPerConn: number;
   serverUsPerDelivery: number;
   loadgenCpuPct: number;
   latencyCompleteness: number;
@@ -336,6 +344,7 @@ function summarize(all: Measurement[]): Summary[] {
       p50: med((m) => m.p50),
       p99: med((m) => m.p99),
       kbPerConn: med((m) => m.kbPerConn),
+      heapKbPerConn: med((m) => m.heapKbPerConn),
       serverUsPerDelivery: med((m) => m.serverUsPerDelivery),
       loadgenCpuPct: med((m) => m.loadgenCpuPct),
       latencyCompleteness: med((m) => m.latencyCompleteness)
@@ -371,7 +380,7 @@ async function main(): Promise<void> {
       all.push(m);
       console.log(
         `  round ${round + 1} ${pad(TARGET_LABEL[target], 11)}: ${pad(fmt(m.msgsPerSec), 7)} msgs/s, p50 ${fmt(m.p50, 1)} ms, p99 ${fmt(m.p99, 1)} ms, ` +
-          `${fmt(m.kbPerConn, 1)} KB/conn, server ${fmt(m.serverUsPerDelivery, 2)} µs/delivery (${fmt(m.serverCpuPct)}% CPU), ` +
+          `${fmt(m.kbPerConn, 1)} KB/conn (heap ${fmt(m.heapKbPerConn, 1)}), server ${fmt(m.serverUsPerDelivery, 2)} µs/delivery (${fmt(m.serverCpuPct)}% CPU), ` +
           `loadgen ${fmt(m.loadgenCpuPct)}% CPU, latency deliveries ${fmt(m.latencyCompleteness * 100, 1)}% (${m.latencyIncompleteEvents} incomplete events), paused ${m.saturationPausedTicks}`
       );
     }
@@ -384,10 +393,10 @@ async function main(): Promise<void> {
   const sio = by('sio');
 
   console.log(`\nMedians over ${opts.rounds} round(s), ${opts.clients} clients:`);
-  console.log(`${'target'.padEnd(12)} ${pad('msgs/s', 8)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('KB/conn', 8)} ${pad('srv µs/msg', 10)} ${pad('loadgen CPU', 11)}`);
+  console.log(`${'target'.padEnd(12)} ${pad('msgs/s', 8)} ${pad('p50 ms', 7)} ${pad('p99 ms', 7)} ${pad('KB/conn', 8)} ${pad('heap KB', 8)} ${pad('srv µs/msg', 10)} ${pad('loadgen CPU', 11)}`);
   for (const s of summary) {
     console.log(
-      `${s.label.padEnd(12)} ${pad(fmt(s.msgsPerSec), 8)} ${pad(fmt(s.p50, 1), 7)} ${pad(fmt(s.p99, 1), 7)} ${pad(fmt(s.kbPerConn, 1), 8)} ${pad(fmt(s.serverUsPerDelivery, 2), 10)} ${pad(fmt(s.loadgenCpuPct) + '%', 11)}`
+      `${s.label.padEnd(12)} ${pad(fmt(s.msgsPerSec), 8)} ${pad(fmt(s.p50, 1), 7)} ${pad(fmt(s.p99, 1), 7)} ${pad(fmt(s.kbPerConn, 1), 8)} ${pad(fmt(s.heapKbPerConn, 1), 8)} ${pad(fmt(s.serverUsPerDelivery, 2), 10)} ${pad(fmt(s.loadgenCpuPct) + '%', 11)}`
     );
   }
 
@@ -410,7 +419,10 @@ async function main(): Promise<void> {
     console.log('\nTargets (ratios: median of per-round ratios, both measured in the same round):');
     for (const c of checks) console.log(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name.padEnd(34)} ${fmt(c.value, 2).padStart(6)}  (target ${c.target})`);
   }
-  if (profileDir) console.log(`\nCPU profiles of the hrl server child: ${profileDir}`);
+  if (profileDir) {
+    console.log(`\nCPU profiles of the server children (main thread: CPU.*.0.*.cpuprofile): ${profileDir}`);
+    console.log(`summarise one with: node --import tsx bench/fanout/profile-summary.ts <file> 30`);
+  }
 
   if (outFile) {
     mkdirSync(path.dirname(outFile), { recursive: true });

@@ -1,5 +1,5 @@
 /**
- * A fan-out benchmark server child: `node --expose-gc --import tsx server.ts <target> [dataDir]`.
+ * A fan-out benchmark server child: `node --expose-gc --import tsx server.ts <target> <clients> [dataDir]`.
  * target: hrl (the real app), ws (bare ws, the floor), sio (Socket.IO 4). Driven over IPC by run.ts.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -36,10 +36,16 @@ const reply = (r: ServerReply) => send(r);
 let seq = 0;
 
 // ---- hrl-finance: the real app, bus and gateway -----------------------------------------
-async function hrlTarget(dataDir: string): Promise<Target> {
+async function hrlTarget(dataDir: string, clients: number): Promise<Target> {
   const { buildApp } = await import('../../src/app.js');
   const { loadConfig } = await import('../../src/config.js');
-  const app = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'warn' }));
+  // Environment ignored ({}); connection caps raised above the client count (all come from 127.0.0.1).
+  const app = await buildApp(
+    loadConfig(
+      {},
+      { dataDir, workers: 1, logLevel: 'warn', maxConnections: Math.max(10_000, clients + 100), maxConnectionsPerIp: Math.max(2_000, clients + 100) }
+    )
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   const gateway = () => (app as { gateway?: typeof app.gateway }).gateway;
@@ -250,12 +256,12 @@ function steadyRate(target: Target, hz: number): Load {
 // ---- main ---------------------------------------------------------------------------------
 async function main(): Promise<void> {
   dieWithParent();
-  const [targetName, dataDir] = process.argv.slice(2) as [TargetName, string | undefined];
+  const [targetName, clientsArg, dataDir] = process.argv.slice(2) as [TargetName, string, string | undefined];
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run the server child with --expose-gc');
   const target =
     targetName === 'hrl'
-      ? await hrlTarget(dataDir ?? (() => { throw new Error('hrl needs a data dir'); })())
+      ? await hrlTarget(dataDir ?? (() => { throw new Error('hrl needs a data dir'); })(), Number(clientsArg))
       : targetName === 'ws'
         ? await wsTarget()
         : targetName === 'sio'
@@ -267,14 +273,25 @@ async function main(): Promise<void> {
     void (async () => {
       switch (command.cmd) {
         case 'rss': {
+          // RSS drifts down for seconds after start-up and after bursts of allocation (V8's memory
+          // reducer shrinks the heap a few seconds after activity; the allocator trims), so sample
+          // every 250 ms with GC forced, for at least 4 s and until the last `samples` readings agree
+          // within 256 KB (at most 20 s), and report those.
           const rssKB: number[] = [];
-          for (let i = 0; i < command.samples; i++) {
+          const heapKB: number[] = [];
+          const started = performance.now();
+          for (;;) {
             gc();
             gc();
-            await sleep(150);
+            await sleep(250);
             rssKB.push(process.memoryUsage.rss() / 1024);
+            heapKB.push(process.memoryUsage().heapUsed / 1024);
+            const last = rssKB.slice(-command.samples);
+            const elapsed = performance.now() - started;
+            if (elapsed > 4000 && last.length === command.samples && Math.max(...last) - Math.min(...last) <= 256) break;
+            if (elapsed > 20_000) break;
           }
-          reply({ kind: 'rss', rssKB, heapUsedKB: process.memoryUsage().heapUsed / 1024 });
+          reply({ kind: 'rss', rssKB: rssKB.slice(-command.samples), heapUsedKB: heapKB.slice(-command.samples), settleReadings: rssKB.length });
           break;
         }
         case 'saturate':
