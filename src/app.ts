@@ -31,6 +31,8 @@ declare module 'fastify' {
     storage: Storage;
     bus: EventBus;
     training: TrainingService;
+    /** The training worker pool; simulations borrow an idle worker from it. */
+    workers: WorkerPool;
   }
 }
 
@@ -73,6 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('storage', storage);
   app.decorate('bus', bus);
   app.decorate('training', training);
+  app.decorate('workers', pool);
 
   // Shutdown order: stop runs (each publishes its terminal event), then close sockets with
   // 1001, then workers, bus and database (onClose runs in reverse registration order).

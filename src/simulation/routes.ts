@@ -16,12 +16,14 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorR
 
 /** Simulation routes of PROTOCOL.md §2. */
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // One worker of its own, started on first use: simulations never queue behind training.
-  const pool = new WorkerPool({ size: 1 });
+  // A worker of its own, started on first use, so a simulation never queues behind
+  // training; while a training worker sits idle (already started), that one is used.
+  const own = new WorkerPool({ size: 1 });
   app.addHook('onClose', async () => {
-    await pool.close();
+    await own.close();
   });
-  const simulations = new SimulationService({ storage: app.storage, pool, log: app.log });
+  const pickPool = () => (app.workers.hasIdleWorker && app.workers.queued === 0 && app.training.activeCount < app.workers.size ? app.workers : own);
+  const simulations = new SimulationService({ storage: app.storage, pool: pickPool, log: app.log });
 
   app.post(
     '/run',

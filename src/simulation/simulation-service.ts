@@ -15,12 +15,14 @@ export const newSimulationId = (): string => `sim_${Date.now().toString(36)}_${r
  */
 export class SimulationService {
   readonly #storage: Storage;
-  readonly #pool: WorkerPool;
+  readonly #pool: () => WorkerPool;
   readonly #log: FastifyBaseLogger;
 
-  constructor(options: { storage: Storage; pool: WorkerPool; log: FastifyBaseLogger }) {
+  /** `pool` picks the pool for each job. */
+  constructor(options: { storage: Storage; pool: WorkerPool | (() => WorkerPool); log: FastifyBaseLogger }) {
     this.#storage = options.storage;
-    this.#pool = options.pool;
+    const pool = options.pool;
+    this.#pool = typeof pool === 'function' ? pool : () => pool;
     this.#log = options.log;
   }
 
@@ -42,7 +44,7 @@ export class SimulationService {
     const numEpisodes = body.num_episodes ?? 10;
     const seed = body.seed ?? randomInt(0, 2 ** 32);
 
-    const handle = this.#pool.submit({ kind: 'simulate', model: model.model, config, episodes: numEpisodes, seed });
+    const handle = this.#pool().submit({ kind: 'simulate', model: model.model, config, episodes: numEpisodes, seed });
     const outcome = await handle.done;
     if (outcome.type !== 'simulated') {
       const error = outcome.type === 'failed' ? outcome.error : { name: 'UnexpectedResult', message: outcome.type, details: '' };
