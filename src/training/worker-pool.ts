@@ -30,7 +30,12 @@ interface Slot {
   /** When the worker last said anything; the watchdog compares against it. */
   lastHeard: number;
   hung: boolean;
+  /** Whether the worker finished loading; loading (seconds from TypeScript source) is not a hang. */
+  ready: boolean;
 }
+
+/** A worker still loading its code after this long is considered hung whatever the job timeout. */
+const STARTUP_ALLOWANCE_MS = 60_000;
 
 // From source (tests, scripts) the TypeScript entry is loaded through tsx; from dist, directly.
 const fromSource = import.meta.url.endsWith('.ts');
@@ -142,7 +147,8 @@ export class WorkerPool {
   #checkHung(): void {
     const now = Date.now();
     for (const slot of this.#slots) {
-      if (slot.task && !slot.hung && now - slot.lastHeard > this.#timeoutMs) {
+      const allowed = slot.ready ? this.#timeoutMs : Math.max(this.#timeoutMs, STARTUP_ALLOWANCE_MS);
+      if (slot.task && !slot.hung && now - slot.lastHeard > allowed) {
         slot.hung = true;
         void slot.worker.terminate();
       }
@@ -151,10 +157,11 @@ export class WorkerPool {
 
   #spawn(): Slot {
     const worker = new Worker(script, { workerData: { entry: entry.href } });
-    const slot: Slot = { worker, task: null, lastHeard: Date.now(), hung: false };
+    const slot: Slot = { worker, task: null, lastHeard: Date.now(), hung: false, ready: false };
     this.#slots.push(slot);
     worker.on('message', (message: FromWorker) => {
       slot.lastHeard = Date.now();
+      if (message.type === 'ready') slot.ready = true;
       const task = slot.task;
       if (message.type === 'ready' || !task || message.jobId !== task.jobId) return;
       if (message.type === 'started' || message.type === 'episodes' || message.type === 'checkpoint') {
