@@ -61,7 +61,7 @@ export type ServerReply =
       pausedTicks: number;
       maxBacklog: number;
     }
-  | { kind: 'stats'; clients: number; subscribed: number; extra?: unknown }
+  | { kind: 'stats'; clients: number; subscribed: number; cpuUs: number; extra?: unknown }
   | { kind: 'error'; message: string };
 
 // ---- orchestrator → load generator ----------------------------------------------------

@@ -310,7 +310,10 @@ async function main(): Promise<void> {
           break;
         }
         case 'stats':
-          reply({ kind: 'stats', clients: target.clients(), subscribed: target.subscribed(), extra: target.extra?.() });
+          {
+            const cpu = process.cpuUsage();
+            reply({ kind: 'stats', clients: target.clients(), subscribed: target.subscribed(), cpuUs: cpu.user + cpu.system, extra: target.extra?.() });
+          }
           break;
         case 'exit':
           if (load) await load.stop();
