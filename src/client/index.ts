@@ -13,7 +13,7 @@ export type {
   WebSocketLike
 } from './ws-client.js';
 export { RestClient, HttpError } from './rest.js';
-export type { RestOptions, ScenarioInput } from './rest.js';
+export type { RestOptions } from './rest.js';
 export { backoffDelay } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { isTerminal } from './types.js';

@@ -6,7 +6,12 @@ import type {
   RunHistoryResponse,
   RunListResponse,
   RunStatus,
+  DeletedResponse,
   Scenario,
+  ScenarioBody,
+  ScenarioListResponse,
+  ScenarioTemplatesResponse,
+  ScenarioUpdateBody,
   StartTrainingBody,
   StartTrainingResponse,
   StopTrainingBody,
@@ -34,8 +39,6 @@ export class HttpError extends Error {
   }
 }
 
-/** Scenario body for create/update: the stored scenario without server-set timestamps. */
-export type ScenarioInput = Omit<Scenario, 'created_at' | 'updated_at'>;
 
 /** Typed helper for the training and scenario routes of PROTOCOL.md §2. */
 export class RestClient {
@@ -77,23 +80,24 @@ export class RestClient {
   }
 
   // ---- scenarios ----
-  /** `GET /api/scenarios`: list items as the server sends them (newest first). */
-  listScenarios<T = Record<string, unknown>>(): Promise<T[]> {
-    return this.request<unknown>('GET', '/api/scenarios').then((body) => listOf<T>(body, 'scenarios'));
+  /** `GET /api/scenarios`: summaries, newest first. */
+  listScenarios(): Promise<ScenarioListResponse> {
+    return this.request('GET', '/api/scenarios');
   }
-  listTemplates<T = Record<string, unknown>>(): Promise<T[]> {
-    return this.request<unknown>('GET', '/api/scenarios/templates').then((body) => listOf<T>(body, 'templates'));
+  /** `GET /api/scenarios/templates`: the five built-in profiles, ready to create from. */
+  listTemplates(): Promise<ScenarioTemplatesResponse> {
+    return this.request('GET', '/api/scenarios/templates');
   }
   getScenario(name: string): Promise<Scenario> {
     return this.request('GET', `/api/scenarios/${encodeURIComponent(name)}`);
   }
-  createScenario(body: ScenarioInput): Promise<Scenario> {
+  createScenario(body: ScenarioBody): Promise<Scenario> {
     return this.request('POST', '/api/scenarios', body);
   }
-  updateScenario(name: string, body: ScenarioInput): Promise<Scenario> {
+  updateScenario(name: string, body: ScenarioUpdateBody): Promise<Scenario> {
     return this.request('PUT', `/api/scenarios/${encodeURIComponent(name)}`, body);
   }
-  deleteScenario(name: string): Promise<unknown> {
+  deleteScenario(name: string): Promise<DeletedResponse> {
     return this.request('DELETE', `/api/scenarios/${encodeURIComponent(name)}`);
   }
   /** The original YAML format, importable again. */
@@ -136,12 +140,4 @@ function toQuery(query: Record<string, string | number | undefined>): string {
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
   const s = params.toString();
   return s ? `?${s}` : '';
-}
-
-/** Lists come as an array or wrapped (`{ scenarios: [...] }`, `{ data: [...] }`). */
-function listOf<T>(body: unknown, key: string): T[] {
-  if (Array.isArray(body)) return body as T[];
-  const obj = (body ?? {}) as Record<string, unknown>;
-  for (const candidate of [obj[key], obj.data, obj.items]) if (Array.isArray(candidate)) return candidate as T[];
-  return [];
 }

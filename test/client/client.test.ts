@@ -151,6 +151,13 @@ t.test('client against an in-process server', async (t) => {
     const events = await rest.runEvents(run.run_id, 1);
     t.equal(events.events[0].seq, 2);
     t.equal((await rest.getScenario('demo')).name, 'demo');
+    const { scenarios } = await rest.listScenarios();
+    t.ok(scenarios.some((s) => s.name === 'demo'), 'the list has the imported scenario');
+    const { templates } = await rest.listTemplates();
+    const template = templates.find((x) => x.name === 'balanced')!;
+    const created = await rest.createScenario({ name: 'from_template', environment: template.environment, training: template.training, reward: template.reward });
+    t.equal(created.name, 'from_template');
+    t.equal((await rest.deleteScenario('from_template')).name, 'from_template');
     const notFound = await rest.getRun('nope').catch((e: unknown) => e);
     t.ok(notFound instanceof HttpError && notFound.status === 404, '404 as an HttpError');
     const missing = await rest.startTraining({ scenario_name: 'missing' }).catch((e: unknown) => e);

@@ -93,7 +93,8 @@ func TestUnmarshalProgress(t *testing.T) {
 }
 `
   );
-  const env = { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOCACHE: path.join(dir, '.gocache'), GOPATH: path.join(dir, '.gopath') };
-  const { stdout } = await run('go', ['test', './...'], { cwd: dir, env, timeout: 120_000 });
+  // The default build cache is kept: compiling the standard library again each run is slow.
+  const env = { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOTOOLCHAIN: 'local' };
+  const { stdout } = await run('go', ['test', '-vet=off', './...'], { cwd: dir, env, timeout: 120_000 });
   t.match(stdout, /^ok/m, 'go test passes');
 });
