@@ -385,7 +385,7 @@ export class HrlClient {
       case 'subscription_confirmed': {
         const request = message.request_id !== undefined ? this.#pending.get(message.request_id) : undefined;
         if (message.request_id !== undefined) this.#pending.delete(message.request_id);
-        if (request) this.#chain = this.#chain.then(() => this.#confirmed(request, message.resumed));
+        if (request) this.#enqueue(() => this.#confirmed(request, message.resumed));
         return;
       }
       case 'unsubscribed':
@@ -403,16 +403,21 @@ export class HrlClient {
         const request = message.request_id !== undefined ? this.#pending.get(message.request_id) : undefined;
         if (request) {
           this.#pending.delete(message.request_id!);
-          this.#chain = this.#chain.then(() => this.#refused(request, error));
+          this.#enqueue(() => this.#refused(request, error));
         } else this.#emit('error', error);
         return;
       }
       default:
         if ('run_id' in message && 'seq' in message) {
           const event = message;
-          this.#chain = this.#chain.then(() => this.#route(event)).catch((error: unknown) => this.#emit('error', asClientError(error)));
+          this.#enqueue(() => this.#route(event));
         }
     }
+  }
+
+  /** Inbound work runs in arrival order; a scenario lookup over REST may make one step async. */
+  #enqueue(step: () => void | Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => this.#emit('error', asClientError(error)));
   }
 
   #confirmed(request: PendingRequest, resumed: boolean): void {
