@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { testConfig } from '../helpers/config.js';
 import { normalizeScenarioConfig } from '../../src/hrl/index.js';
 import { startServer, type TestServer } from '../helpers/app.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -233,7 +233,7 @@ t.test('a peer that stops answering pings is terminated by the heartbeat', async
 
 t.test('after a restart a client resumes from storage with no gap', async (t) => {
   const dataDir = t.testdir();
-  const first = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'silent' }));
+  const first = await buildApp(testConfig({ dataDir, workers: 1, logLevel: 'silent' }));
   const run = await fakeRun(first, 'r-restart');
   await run.publish(12);
   await first.close();
@@ -247,7 +247,7 @@ t.test('after a restart a client resumes from storage with no gap', async (t) =>
 });
 
 t.test('server shutdown closes every socket with 1001', async (t) => {
-  const own = await buildApp(loadConfig({}, { dataDir: t.testdir(), workers: 1, logLevel: 'silent' }));
+  const own = await buildApp(testConfig({ dataDir: t.testdir(), workers: 1, logLevel: 'silent' }));
   await own.listen({ port: 0, host: '127.0.0.1' });
   const { port } = own.server.address() as { port: number };
   const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(`ws://127.0.0.1:${port}/ws`)));
