@@ -263,7 +263,10 @@ class BarView implements View {
 
   #line(message: string): void {
     // On a terminal the bars redraw around log lines; elsewhere (pipes, CI) plain lines only.
-    if (this.io.stderr.isTTY) this.#multi.log(`${message}\n`);
+    if (this.io.stderr.isTTY) {
+      this.#multi.log(`${message}\n`);
+      this.#multi.update(); // draw now: a log line still buffered at stop() would be lost
+    }
     else this.io.stderr.write(`${message}\n`);
   }
 
