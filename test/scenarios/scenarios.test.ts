@@ -11,7 +11,7 @@ t.teardown(() => app.close());
 type Json = Record<string, any>;
 const req = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string>) => {
   const res = await app.inject({ method, url, payload: payload as string | object | undefined, headers });
-  return { status: res.statusCode, body: (res.headers['content-type']?.startsWith('application/json') ? res.json() : res.body) as Json & string, headers: res.headers };
+  return { status: res.statusCode, body: (String(res.headers['content-type'] ?? '').startsWith('application/json') ? res.json() : res.body) as Json & string, headers: res.headers };
 };
 const yaml = { 'content-type': 'application/yaml' };
 const env = { income: 3000, fixed_expenses: 1200, variable_expense_mean: 600 };
