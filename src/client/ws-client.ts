@@ -116,6 +116,7 @@ interface PendingRequest {
   key: string;
   runId?: string;
   since?: number;
+  retries: number;
 }
 
 const OPEN = 1;
@@ -337,10 +338,10 @@ export class HrlClient {
     return since;
   }
 
-  #sendSubscribe(key: string, since: number | undefined): void {
+  #sendSubscribe(key: string, since: number | undefined, retries = 0): void {
     const id = `s${this.#nextId++}`;
     const filter = filterFromKey(key);
-    this.#pending.set(id, { key, runId: filter.run_id, since });
+    this.#pending.set(id, { key, runId: filter.run_id, since, retries });
     this.#serverFilters.add(key);
     this.#send({ type: 'subscribe_training', request_id: id, ...filter, ...(since !== undefined && { since_seq: since }) });
   }
@@ -444,6 +445,15 @@ export class HrlClient {
   }
 
   #refused(request: PendingRequest, error: HrlClientError): void {
+    if (error.code === 'invalid_request' && request.runId !== undefined && request.since !== undefined && request.retries < 5) {
+      // Another resume of the same run is still replaying (two subscriptions of one run
+      // made at once): ask again shortly; the seq filter drops whatever is seen twice.
+      const runId = request.runId;
+      setTimeout(() => {
+        if (this.#state === 'open') this.#sendSubscribe(request.key, this.#sinceFor(runId), request.retries + 1);
+      }, 50 * (request.retries + 1));
+      return;
+    }
     this.#serverFilters.delete(request.key);
     if (request.runId !== undefined) this.#gapFill.delete(request.runId);
     for (const sub of [...this.#subs]) {

@@ -132,3 +132,23 @@ t.test('a scenario subscription refills a followed run by id after a reconnect, 
   t.same(seen.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
   t.match(second.sent.at(-1), { type: 'unsubscribe_training', run_id: 'r1' }, 'the refill filter is dropped once the run ended');
 });
+
+t.test('a resume refused as already in progress is asked again, not reported as a failure', async (t) => {
+  const { client, socket } = harness(t);
+  const errors: unknown[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  client.subscribe({ run_id: 'r1' }, { onEvent: (ev) => a.push(ev.seq) });
+  const s = await socket(0);
+  s.open();
+  client.subscribe({ run_id: 'r1' }, { onEvent: (ev) => b.push(ev.seq), onError: (e) => errors.push(e) });
+  const second = s.lastSubscribe();
+  s.push({ type: 'error', code: 'invalid_request', message: 'a resume of run r1 is already in progress', request_id: second.request_id });
+  while (s.lastSubscribe() === second) await flush();
+  t.match(s.lastSubscribe(), { run_id: 'r1', since_seq: 0 }, 'the subscription is sent again');
+  for (const seq of [1, 2]) s.push(progress('r1', seq));
+  await flush();
+  t.same(errors, []);
+  t.same(a, [1, 2]);
+  t.same(b, [1, 2]);
+});
