@@ -89,6 +89,19 @@ t.test('the dashboard at / starts a run from the UI and charts it live to comple
     await fresh.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
   });
 
+  t.test('a template starts a run (created as a scenario first) and the Stop button stops it', async (t) => {
+    await page.getByLabel('Scenario').selectOption('template:balanced');
+    await page.getByLabel('Episodes', { exact: true }).fill('5000');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.locator('#run-scenario', { hasText: 'balanced' }).waitFor();
+    await waitForPoints(page, (n) => n >= 1);
+    await page.getByRole('button', { name: 'Stop this run' }).click();
+    await page.locator('#run-status', { hasText: 'stopped' }).waitFor({ timeout: 30_000 });
+    const scenario = (await (await fetch(`${url}/api/scenarios/balanced`)).json()) as { name: string };
+    t.equal(scenario.name, 'balanced', 'the template is now a stored scenario');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stopped.png'), fullPage: true });
+  });
+
   t.test('the page raised no script errors', async (t) => {
     t.same(pageErrors, []);
   });
