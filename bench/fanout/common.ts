@@ -39,7 +39,7 @@ export function progressData(episode: number, publishedAt: number) {
 
 // ---- orchestrator → server ------------------------------------------------------------
 export type ServerCommand =
-  | { cmd: 'rss'; samples: number }
+  | { cmd: 'rss'; samples: number; minMs: number }
   | { cmd: 'saturate'; burst: number; maxBacklog: number }
   | { cmd: 'rate'; hz: number }
   | { cmd: 'stop-load' }

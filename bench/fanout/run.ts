@@ -243,7 +243,9 @@ async function measure(target: TargetName, round: number): Promise<Measurement> 
     load = new Child<LoadCommand, LoadReply>('load generator', 'loadgen.ts', [], []);
 
     // 1. RSS per idle subscribed connection.
-    const before = await server.request({ cmd: 'rss', samples: 5 }, 'rss');
+    // The freshly started server's RSS falls by up to ~30 MB within seconds (V8 returns the pages
+    // of start-up garbage), so the baseline is read after at least 10 s of sampling.
+    const before = await server.request({ cmd: 'rss', samples: 5, minMs: 10_000 }, 'rss', 60_000);
     const connected = await load.request(
       { cmd: 'connect', target, port: ready.port, path: ready.path, clients: opts.clients, concurrency: 50 },
       'connected',
@@ -256,7 +258,7 @@ async function measure(target: TargetName, round: number): Promise<Measurement> 
       await sleep(100);
     }
     await sleep(500);
-    const after = await server.request({ cmd: 'rss', samples: 5 }, 'rss');
+    const after = await server.request({ cmd: 'rss', samples: 5, minMs: 4000 }, 'rss', 60_000);
     const rssBefore = median(before.rssKB);
     const rssAfter = median(after.rssKB);
 
@@ -371,6 +373,7 @@ function pairedRatio(all: Measurement[], a: TargetName, b: TargetName, field: 'm
 
 async function main(): Promise<void> {
   const started = new Date();
+  const loadStart = os.loadavg();
   console.log(
     `fan-out benchmark: ${opts.clients} clients, saturation ${opts.seconds} s, latency ${opts.latencySeconds} s at ${opts.rate}/s, ` +
       `${opts.rounds} round(s), targets ${opts.targets.join(', ')}; node ${process.version}, ${os.availableParallelism()} cores, load ${os
@@ -447,7 +450,7 @@ async function main(): Promise<void> {
       benchmark: 'fan-out (issue 3)',
       started: started.toISOString(),
       finished: new Date().toISOString(),
-      machine: { node: process.version, cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, loadavg_end: os.loadavg() },
+      machine: { node: process.version, cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, loadavg_start: loadStart, loadavg_end: os.loadavg() },
       options: { ...opts, profile: undefined },
       summary,
       ratios,

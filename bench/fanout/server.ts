@@ -275,8 +275,8 @@ async function main(): Promise<void> {
         case 'rss': {
           // RSS drifts down for seconds after start-up and after bursts of allocation (V8's memory
           // reducer shrinks the heap a few seconds after activity; the allocator trims), so sample
-          // every 250 ms with GC forced, for at least 4 s and until the last `samples` readings agree
-          // within 256 KB (at most 20 s), and report those.
+          // every 250 ms with GC forced, for at least `minMs` and until the last `samples` readings
+          // agree within 256 KB (at most minMs + 15 s), and report those.
           const rssKB: number[] = [];
           const heapKB: number[] = [];
           const started = performance.now();
@@ -288,8 +288,8 @@ async function main(): Promise<void> {
             heapKB.push(process.memoryUsage().heapUsed / 1024);
             const last = rssKB.slice(-command.samples);
             const elapsed = performance.now() - started;
-            if (elapsed > 4000 && last.length === command.samples && Math.max(...last) - Math.min(...last) <= 256) break;
-            if (elapsed > 20_000) break;
+            if (elapsed > command.minMs && last.length === command.samples && Math.max(...last) - Math.min(...last) <= 256) break;
+            if (elapsed > command.minMs + 15_000) break;
           }
           reply({ kind: 'rss', rssKB: rssKB.slice(-command.samples), heapUsedKB: heapKB.slice(-command.samples), settleReadings: rssKB.length });
           break;
