@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TimestampSchema } from './common.js';
-import { SimulationIdSchema } from './simulation.js';
+import { pageFields, SimulationIdSchema } from './simulation.js';
 
 export const REPORT_SECTIONS = ['summary', 'scenario', 'training', 'results', 'charts', 'strategy'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
@@ -44,11 +44,7 @@ export const ReportMetadataSchema = Type.Object({
 });
 export type ReportMetadata = Static<typeof ReportMetadataSchema>;
 
-export const ReportListQuerySchema = Type.Object({
-  simulation_id: Type.Optional(SimulationIdSchema),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
-});
+export const ReportListQuerySchema = Type.Object({ simulation_id: Type.Optional(SimulationIdSchema), ...pageFields() });
 
 export const ReportListResponseSchema = Type.Object({
   reports: Type.Array(ReportMetadataSchema),

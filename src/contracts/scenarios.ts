@@ -59,13 +59,7 @@ export type ScenarioBody = Static<typeof ScenarioBodySchema>;
 
 /** PUT replaces the whole scenario; `name` in the body renames it (absent: keeps the name). */
 export const ScenarioUpdateBodySchema = Type.Object(
-  {
-    name: Type.Optional(ScenarioNameSchema),
-    description: Type.Optional(Type.String({ maxLength: 500, default: '' })),
-    environment: EnvironmentBodySchema,
-    training: Type.Optional(TrainingBodySchema),
-    reward: Type.Optional(RewardBodySchema)
-  },
+  { ...ScenarioBodySchema.properties, name: Type.Optional(ScenarioNameSchema) },
   { additionalProperties: false }
 );
 export type ScenarioUpdateBody = Static<typeof ScenarioUpdateBodySchema>;

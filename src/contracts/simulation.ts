@@ -77,11 +77,13 @@ export const SimulationResultSchema = Type.Object({
 });
 export type SimulationResult = Static<typeof SimulationResultSchema>;
 
-export const SimulationHistoryQuerySchema = Type.Object({
-  model_name: Type.Optional(ModelNameSchema),
+/** limit/offset of the list routes (simulation history, reports). */
+export const pageFields = () => ({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 }))
 });
+
+export const SimulationHistoryQuerySchema = Type.Object({ model_name: Type.Optional(ModelNameSchema), ...pageFields() });
 
 export const SimulationHistoryItemSchema = Type.Object({
   simulation_id: SimulationIdSchema,

@@ -1,19 +1,9 @@
 import type { MetricSummary, ModelDetail, ModelSummary } from '../contracts/models.js';
 import type { FinalMetrics } from '../contracts/events.js';
 import type { EpisodeMetrics, ScenarioConfig } from '../hrl/index.js';
-import type { Storage } from '../storage/index.js';
+import type { ModelSummary as SummaryRow, Storage } from '../storage/index.js';
 
 const MIB = 1024 * 1024;
-
-type SummaryRow = {
-  name: string;
-  scenario_name: string;
-  run_id: string | null;
-  created_at: string;
-  episodes: number;
-  size_bytes: number;
-  final_metrics: Record<string, number | null> | null;
-};
 
 const num = (m: Record<string, number | null> | null, key: string): number | null => {
   const v = m?.[key];

@@ -34,6 +34,15 @@ const exists = (name: string) => conflict('HRL_SCENARIO_EXISTS', `scenario ${JSO
 /** Scenario routes of PROTOCOL.md §2: CRUD, templates, and the original YAML format in and out. */
 export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage } = app;
+  /** Stores a new scenario; a taken name is a 409 and the stored one stays as it was. */
+  const insert = async (record: ScenarioRecord) => {
+    try {
+      await storage.scenarios.insert(record);
+    } catch (error) {
+      if (error instanceof ConflictError) throw exists(record.name);
+      throw error;
+    }
+  };
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
   app.get(
@@ -62,12 +71,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       checkScenarioName(name);
       const now = new Date().toISOString();
       const record: ScenarioRecord = { name, description, config: configFromBody(request.body), created_at: now, updated_at: now };
-      try {
-        await storage.scenarios.insert(record);
-      } catch (error) {
-        if (error instanceof ConflictError) throw exists(name);
-        throw error;
-      }
+      await insert(record);
       reply.code(201);
       return toWire(record);
     }
@@ -100,12 +104,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (description.length > 500) throw badRequest('description must have at most 500 characters');
       const now = new Date().toISOString();
       const record: ScenarioRecord = { name, description, config: parsed.config, created_at: now, updated_at: now };
-      try {
-        await storage.scenarios.insert(record);
-      } catch (error) {
-        if (error instanceof ConflictError) throw exists(name);
-        throw error;
-      }
+      await insert(record);
       reply.code(201);
       return toWire(record);
     }
