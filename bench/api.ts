@@ -149,7 +149,8 @@ async function main(): Promise<void> {
     if (errors > 0) console.log(`WARNING: ${errors} errors or non-2xx answers`);
     const out = {
       date: new Date().toISOString(),
-      machine: { cpus: os.availableParallelism(), node: process.version },
+      // Other work on the machine skews both phases; the 1-minute load average says how much there was.
+      machine: { cpus: os.availableParallelism(), node: process.version, loadavg_1m_at_end: Math.round(os.loadavg()[0]! * 100) / 100 },
       settings: { items: ITEMS, history_episodes: HISTORY, connections: Number(args.connections), duration_s: Number(args.duration), workers: 2, training_runs: 2 },
       target: 'p99 under training within 2x of idle',
       rows
