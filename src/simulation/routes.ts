@@ -18,7 +18,7 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorR
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // A worker of its own, started on first use, so a simulation never queues behind
   // training; while a training worker sits idle (already started), that one is used.
-  const own = new WorkerPool({ size: 1 });
+  const own = new WorkerPool({ size: 1, timeoutMs: app.config.workerTimeoutMs });
   app.addHook('onClose', async () => {
     await own.close();
   });
