@@ -14,6 +14,8 @@ export interface ChartSpec {
   xLabel: string;
   yLabel: string;
   series: readonly Series[];
+  /** A fixed y range (e.g. 0–100 for shares), widened if the data leave it. */
+  yRange?: [number, number];
 }
 
 export interface Tick {
@@ -115,6 +117,10 @@ export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGe
     yMax = 1;
   }
   if (xMin === xMax) xMax = xMin + 1;
+  if (spec.yRange) {
+    yMin = Math.min(yMin, spec.yRange[0]);
+    yMax = Math.max(yMax, spec.yRange[1]);
+  }
   const yT = niceTicks(yMin, yMax);
   const xT = niceTicks(xMin, xMax, 6).filter((v) => v >= xMin && v <= xMax);
   const y0 = yT[0]!;

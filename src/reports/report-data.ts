@@ -72,6 +72,7 @@ export function reportCharts(data: ReportData): ChartSpec[] {
       title: 'Allocation over time (mean share of available money, %)',
       xLabel: 'month',
       yLabel: '%',
+      yRange: [0, 100],
       series: [
         { name: 'invest', color: COLORS.invest, values: alloc.invest },
         { name: 'save', color: COLORS.save, values: alloc.save },
