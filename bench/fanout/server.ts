@@ -2,6 +2,7 @@
  * A fan-out benchmark server child: `node --expose-gc --import tsx server.ts <target> <clients> [dataDir]`.
  * target: hrl (the real app), ws (bare ws, the floor), sio (Socket.IO 4). Driven over IPC by run.ts.
  */
+import { rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketIoServer } from 'socket.io';
@@ -257,6 +258,8 @@ function steadyRate(target: Target, hz: number): Load {
 async function main(): Promise<void> {
   dieWithParent();
   const [targetName, clientsArg, dataDir] = process.argv.slice(2) as [TargetName, string, string | undefined];
+  // The data dir goes with the process, also when the orchestrator was killed.
+  if (dataDir) process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run the server child with --expose-gc');
   const target =
