@@ -44,7 +44,7 @@ export class TestClient {
   }
 
   /** Resolves with the first frame (already received or future) at index ≥ `from` that matches. */
-  next(match: (f: Frame) => boolean, { from = 0, timeoutMs = 20_000 } = {}): Promise<Frame> {
+  next(match: (f: Frame) => boolean, { from = 0, timeoutMs = 60_000 } = {}): Promise<Frame> {
     const found = this.frames.slice(from).find(match);
     if (found) return Promise.resolve(found);
     return new Promise<Frame>((resolve, reject) => {
