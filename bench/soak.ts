@@ -42,7 +42,7 @@ const rssMb = () => {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 };
-const post = async (url: string, body: string, type = 'application/json') =>
+const post = async (url: string, body: string, type = 'application/json'): Promise<any> =>
   (await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': type }, body })).json();
 
 const scenarios = ['bologna_coppia', 'balanced'].slice(0, RUNS);
@@ -87,7 +87,8 @@ for (const id of runIds) await post('/api/training/stop', JSON.stringify({ run_i
 const terminalSeq = new Map<string, number>();
 for (const id of runIds) {
   for (;;) {
-    const { events } = await (await fetch(`${base}/api/training/runs/${id}/events?after_seq=0&limit=100000`)).json();
+    const res = await fetch(`${base}/api/training/runs/${id}/events?after_seq=0&limit=100000`);
+    const { events } = (await res.json()) as { events: Array<{ type: string; seq: number }> };
     const last = events.at(-1);
     if (last && ['training_completed', 'training_stopped', 'training_error'].includes(last.type)) {
       terminalSeq.set(id, last.seq);

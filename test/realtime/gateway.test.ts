@@ -4,52 +4,21 @@ import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { testConfig } from '../helpers/config.js';
-import { normalizeScenarioConfig } from '../../src/hrl/index.js';
 import { startServer, type TestServer } from '../helpers/app.js';
+import { createStoredRun, progressData } from '../helpers/runs.js';
 import { TestClient } from '../helpers/ws-client.js';
 
-const progress = (episode: number) => ({
-  episode,
-  total_episodes: 1000,
-  avg_reward: episode,
-  avg_duration: 60,
-  avg_cash: 1000,
-  avg_invested: 500,
-  stability: 1,
-  goal_adherence: 0.05,
-  elapsed_time: episode / 10
-});
-
-/** A run that exists in storage (so it can be subscribed to) but is driven by publishing directly. */
+/** A run that exists in storage but is driven by publishing directly. */
 async function fakeRun(app: FastifyInstance, runId: string, scenario = 'scn') {
-  const now = new Date().toISOString();
-  await app.storage.runs.create({
-    run_id: runId,
-    scenario_name: scenario,
-    status: 'completed',
-    num_episodes: 1000,
-    episodes_completed: 0,
-    seed: 1,
-    created_at: now,
-    started_at: now,
-    finished_at: now,
-    model_name: null,
-    latest_progress: null,
-    error: null,
-    save_interval: 100,
-    eval_episodes: 0,
-    requested_model_name: null,
-    config: normalizeScenarioConfig({})
-  });
+  await createStoredRun(app, runId, scenario, 'completed');
   let episode = 0;
   return {
-    publish: (n = 1) => {
-      const last: Promise<unknown>[] = [];
-      for (let i = 0; i < n; i++) {
-        last.push(app.bus.publish({ run_id: runId, scenario_name: scenario, type: 'training_progress', data: progress(++episode) }));
-      }
-      return Promise.all(last);
-    }
+    publish: (n = 1) =>
+      Promise.all(
+        Array.from({ length: n }, () =>
+          app.bus.publish({ run_id: runId, scenario_name: scenario, type: 'training_progress', data: progressData(++episode) })
+        )
+      )
   };
 }
 

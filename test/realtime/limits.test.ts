@@ -3,25 +3,14 @@ import { once } from 'node:events';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { startServer } from '../helpers/app.js';
+import { createStoredRun, progressData } from '../helpers/runs.js';
 import { TestClient } from '../helpers/ws-client.js';
-
-const progress = (episode: number) => ({
-  episode,
-  total_episodes: 100_000,
-  avg_reward: episode,
-  avg_duration: 60,
-  avg_cash: 1000,
-  avg_invested: 500,
-  stability: 1,
-  goal_adherence: 0.05,
-  elapsed_time: episode / 10
-});
 
 async function publishMany(app: FastifyInstance, runId: string, from: number, count: number) {
   for (let i = 0; i < count; i += 500) {
     const batch = [];
     for (let j = i; j < Math.min(count, i + 500); j++) {
-      batch.push(app.bus.publish({ run_id: runId, scenario_name: 'load', type: 'training_progress', data: progress(from + j) }));
+      batch.push(app.bus.publish({ run_id: runId, scenario_name: 'load', type: 'training_progress', data: progressData(from + j) }));
     }
     await Promise.all(batch);
   }
@@ -73,13 +62,7 @@ t.test('1,000 connections opened and closed leave no sockets, subscriptions, lis
 
 t.test('a client that never reads is coalesced then closed with 4008, others get everything in order, memory stays bounded, and it resumes without a gap', async (t) => {
   const server = await startServer(t, { wsHighWaterBytes: 64 * 1024, wsHardCapBytes: 1024 * 1024, wsStallMs: 500 });
-  const now = new Date().toISOString();
-  await server.app.storage.runs.create({
-    run_id: 'flood', scenario_name: 'load', status: 'running', num_episodes: 100_000, episodes_completed: 0, seed: 1,
-    created_at: now, started_at: now, finished_at: null, model_name: null, latest_progress: null, error: null,
-    save_interval: 100, eval_episodes: 0, requested_model_name: null,
-    config: (await import('../../src/hrl/index.js')).normalizeScenarioConfig({})
-  });
+  await createStoredRun(server.app, 'flood', 'load');
   const fast = await server.connect();
   await fast.subscribe({ run_id: 'flood' });
   const slow = await server.connect();

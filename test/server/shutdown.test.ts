@@ -34,7 +34,7 @@ t.test('SIGTERM during two active runs: both end with training_stopped and save 
   // The models were saved and the runs are stored as stopped.
   const again = await spawnServer(t, { HRL_DATA_DIR: dataDir, HRL_WORKERS: '1' });
   for (const [i, id] of runIds.entries()) {
-    const run = await (await fetch(`${again.url}/api/training/runs/${id}`)).json();
+    const run = (await (await fetch(`${again.url}/api/training/runs/${id}`)).json()) as { episodes_completed: number };
     t.match(run, { status: 'stopped', model_name: stopped[i].data.model_name });
     t.equal(run.episodes_completed, stopped[i].data.episodes_completed);
   }
