@@ -26,7 +26,8 @@ export const ScenarioNameSchema = Type.String({
 
 export const RequestIdSchema = Type.String({ minLength: 1, maxLength: 128 });
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+// Null first: with Fastify's type coercion a number branch tried first turns null into 0.
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([Type.Null(), schema]);
 
 /** Fastify's error body, used for every 4xx/5xx answer. */
 export const ErrorResponseSchema = Type.Object({

@@ -1,10 +1,19 @@
 // Worker thread entry: runs HRL jobs. Imports nothing from Fastify (house rule 7).
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { HrlTrainer, simulate, type EpisodeMetrics } from '../hrl/index.js';
 import type { FromWorker, Job, SimulateJob, ToWorker, TrainJob, TrainOutcome } from './messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
+
+// Lowest CPU priority for this thread only (on Linux a nice value is per thread): training
+// gets whatever CPU the event loop leaves idle, so HTTP and WebSocket latency hold up.
+try {
+  setPriority(19);
+} catch {
+  // Not permitted on this platform: training still runs, just at normal priority.
+}
 
 /** Episode metrics are sent in batches at most this often, so fast training cannot flood the port. */
 const BATCH_MS = 50;
