@@ -204,7 +204,8 @@ export class MemoryEventBus implements EventBus {
       }
     }
     recent.push(message);
-    if (recent.length > this.#replayWindow) recent.splice(0, recent.length - this.#replayWindow);
+    // Trimmed in chunks (amortised O(1) per event); up to twice the window may be held.
+    if (recent.length >= 2 * this.#replayWindow) recent.splice(0, recent.length - this.#replayWindow);
     this.#recent.set(runId, recent);
   }
 }
