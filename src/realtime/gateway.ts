@@ -6,6 +6,7 @@ import type { BusMessage, EventBus } from '../bus/event-bus.js';
 import type { ClientMessage, SubscribeTraining, UnsubscribeTraining } from '../contracts/client-messages.js';
 import { PROTOCOL_VERSION, type ErrorCode, type SessionMessage } from '../contracts/events.js';
 import { parseClientFrame } from './inbound.js';
+import { sendPrebuilt, textFrame } from './prebuilt-frame.js';
 import { TokenBucket, WindowCounter } from './limits.js';
 import { filterKey, SubscriptionIndex, type Filter, type Subscriber } from './subscriptions.js';
 
@@ -113,8 +114,11 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
     client.ws.close(4008, 'slow consumer: resume with since_seq');
   };
 
-  /** Sends one run event to one client, honouring backpressure. The frame is shared by all clients. */
-  const sendEvent = (client: Client, message: BusMessage): void => {
+  /**
+   * Sends one run event to one client, honouring backpressure. `frame` is the WebSocket
+   * frame built once for all recipients (null: let ws frame it, e.g. after a replay).
+   */
+  const sendEvent = (client: Client, message: BusMessage, frame: Buffer[] | null = null): void => {
     const ws = client.ws;
     if (ws.readyState !== OPEN) return;
     const queued = ws.bufferedAmount;
@@ -140,16 +144,21 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
         ws.send(withheld.frame, TEXT);
       }
     }
-    ws.send(message.frame, TEXT);
+    if (frame) sendPrebuilt(ws, frame, message.frame);
+    else ws.send(message.frame, TEXT);
   };
 
-  const deliver = (client: Client, message: BusMessage): void => {
+  const deliver = (client: Client, message: BusMessage, frame: Buffer[]): void => {
     const held = client.replaying?.get(message.event.run_id);
     if (held) held.push(message);
-    else sendEvent(client, message);
+    else sendEvent(client, message, frame);
   };
 
-  const unsubscribeBus = opts.bus.subscribe((message) => index.forEachRecipient(message, (c) => deliver(c, message)));
+  // Per message: validate, serialize and frame once; per recipient: only the write.
+  const unsubscribeBus = opts.bus.subscribe((message) => {
+    const frame = textFrame(message.frame);
+    index.forEachRecipient(message, (c) => deliver(c, message, frame));
+  });
 
   const flushCongested = (): void => {
     const now = Date.now();
