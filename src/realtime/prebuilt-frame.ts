@@ -23,8 +23,11 @@ const TEXT = { binary: false } as const;
 /** ws's Sender state when nothing is queued (no compression or blob read in progress). */
 const SENDER_IDLE = 0;
 
-/** A server→client text frame (header + payload), built once and written to every subscriber. */
-export const textFrame = (payload: Buffer): Buffer[] => Sender.frame(payload, TEXT_FRAME);
+/**
+ * A server→client text frame, built once and written to every subscriber. Header and
+ * payload are joined into one buffer: one socket write per recipient instead of two.
+ */
+export const textFrame = (payload: Buffer): Buffer[] => [Buffer.concat(Sender.frame(payload, TEXT_FRAME))];
 
 /**
  * Writes a prebuilt frame through the socket's sender: the path ws.send ends in, without
