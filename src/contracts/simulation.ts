@@ -49,13 +49,18 @@ export type SimulatedEpisodeWire = Static<typeof SimulatedEpisodeSchema>;
 
 const stat = (description: string) => Type.Number({ description });
 
-export const SimulationResultSchema = Type.Object({
+/** What identifies a simulation, shared by the full result and its history item. */
+const simulationHeader = {
   simulation_id: SimulationIdSchema,
   scenario_name: ScenarioNameSchema,
   model_name: ModelNameSchema,
   num_episodes: Type.Integer({ minimum: 1 }),
   timestamp: TimestampSchema,
-  seed: Type.Integer({ minimum: 0 }),
+  seed: Type.Integer({ minimum: 0 })
+};
+
+export const SimulationResultSchema = Type.Object({
+  ...simulationHeader,
   duration_mean: stat('months'),
   duration_std: stat('months'),
   final_cash_mean: stat(''),
@@ -86,12 +91,7 @@ export const pageFields = () => ({
 export const SimulationHistoryQuerySchema = Type.Object({ model_name: Type.Optional(ModelNameSchema), ...pageFields() });
 
 export const SimulationHistoryItemSchema = Type.Object({
-  simulation_id: SimulationIdSchema,
-  scenario_name: ScenarioNameSchema,
-  model_name: ModelNameSchema,
-  num_episodes: Type.Integer({ minimum: 1 }),
-  timestamp: TimestampSchema,
-  seed: Type.Integer({ minimum: 0 }),
+  ...simulationHeader,
   total_wealth_mean: Type.Number(),
   duration_mean: Type.Number()
 });
