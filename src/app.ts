@@ -10,7 +10,7 @@ import authPlugin from './auth/auth-plugin.js';
 import { loadTokens } from './auth/tokens.js';
 import type { EventBus } from './bus/event-bus.js';
 import { MemoryEventBus } from './bus/memory-bus.js';
-import type { Config } from './config.js';
+import { trustProxyOption, type Config } from './config.js';
 import { HealthResponseSchema } from './contracts/health.js';
 import { formatSchemaError } from './http/schema-errors.js';
 import { gatewayPlugin } from './realtime/gateway.js';
@@ -62,6 +62,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Unknown body fields are rejected rather than silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     schemaErrorFormatter: formatSchemaError,
+    trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>();
 

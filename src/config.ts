@@ -41,7 +41,12 @@ export const ConfigSchema = Type.Object({
   /** Graceful shutdown deadline, after which the process exits anyway. */
   shutdownMs: Type.Integer({ minimum: 100, default: 30_000 }),
   /** Event-loop delay above which requests get 503 (under-pressure); 0 turns it off. */
-  maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1000 })
+  maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1000 }),
+  /**
+   * Behind a reverse proxy: `true`, or comma-separated proxy addresses/CIDRs whose
+   * X-Forwarded-For is believed (client address for rate limits and connection caps).
+   */
+  trustProxy: Type.String({ default: '' })
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -66,7 +71,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   wsStallMs: 'HRL_WS_STALL_MS',
   workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
   shutdownMs: 'HRL_SHUTDOWN_MS',
-  maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS'
+  maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS',
+  trustProxy: 'HRL_TRUST_PROXY'
 };
 
 /** Settings whose values are secrets: never echoed in errors or logs. */
@@ -103,4 +109,12 @@ function toNumber(value: string, envName: string): number {
   const n = Number(value.trim());
   if (!Number.isFinite(n)) throw new ConfigError(`Invalid configuration ${envName}=${JSON.stringify(value)}: must be a number`);
   return n;
+}
+
+/** Fastify's trustProxy option from HRL_TRUST_PROXY: off, true, or proxy addresses/CIDRs. */
+export function trustProxyOption(value: string): boolean | string[] {
+  const v = value.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  return v.split(',').map((a) => a.trim()).filter(Boolean);
 }

@@ -33,6 +33,19 @@ t.test('connections beyond the per-address cap get 429 and beyond the total cap 
   t.same(await upgradeStatus(total.wsUrl), { status: 503, retryAfter: '5' });
 });
 
+t.test('behind a trusted proxy, connection caps count the forwarded client address', async (t) => {
+  const server = await startServer(t, { maxConnectionsPerIp: 1, trustProxy: '127.0.0.1' });
+  const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+  const a = await TestClient.connect(server.wsUrl, from('203.0.113.1'));
+  const b = await TestClient.connect(server.wsUrl, from('203.0.113.2'));
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  const again = new WebSocket(server.wsUrl, from('203.0.113.1'));
+  again.on('error', () => {});
+  const [, res] = await once(again, 'unexpected-response');
+  again.terminate();
+  t.equal((res as { statusCode: number }).statusCode, 429, 'a second socket from the same client is refused');
+});
+
 t.test('persistent message floods are closed with 4429', async (t) => {
   const server = await startServer(t);
   const c = await server.connect();
