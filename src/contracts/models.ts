@@ -71,17 +71,8 @@ export const ModelExportSchema = Type.Object(
 );
 export type ModelExport = Static<typeof ModelExportSchema>;
 
-/**
- * The import body: an export, with `final_metrics` checked by the handler rather than
- * by Fastify's ajv, whose type coercion would turn a null metric into 0.
- */
-export const ImportModelBodySchema = Type.Object(
-  {
-    ...ModelExportSchema.properties,
-    final_metrics: Type.Unknown({ description: 'FinalMetrics object or null, as exported' })
-  },
-  { additionalProperties: false }
-);
+/** The import body: an export (Nullable lists null first, so ajv's coercion keeps nulls). */
+export const ImportModelBodySchema = ModelExportSchema;
 
 export const ImportModelQuerySchema = Type.Object({
   name: Type.Optional(ModelNameSchema)

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ErrorResponseSchema, Nullable } from '../contracts/common.js';
-import { FinalMetricsSchema, type FinalMetrics } from '../contracts/events.js';
+import { ErrorResponseSchema } from '../contracts/common.js';
+import type { FinalMetrics } from '../contracts/events.js';
 import {
   ImportModelBodySchema,
   ImportModelQuerySchema,
@@ -17,7 +16,6 @@ import { loadModel, ModelFormatError } from '../hrl/index.js';
 import { ConflictError } from '../storage/index.js';
 import { ModelService } from './models.js';
 
-const checkFinalMetrics = TypeCompiler.Compile(Nullable(FinalMetricsSchema));
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 /** A saved model is a few hundred KiB of JSON; leave room for larger networks. */
 const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -111,10 +109,6 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (error instanceof ModelFormatError) throw new ServiceError(400, 'FST_ERR_VALIDATION', `body/${error.message}`);
         throw error;
       }
-      if (!checkFinalMetrics.Check(body.final_metrics)) {
-        const first = checkFinalMetrics.Errors(body.final_metrics).First();
-        throw new ServiceError(400, 'FST_ERR_VALIDATION', `body/final_metrics${first?.path ?? ''} ${first?.message ?? 'is invalid'}`);
-      }
       const name = request.query.name ?? body.name;
       try {
         await storage.models.insert({
@@ -124,7 +118,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
           run_id: null,
           created_at: new Date().toISOString(),
           episodes: body.episodes,
-          final_metrics: body.final_metrics as FinalMetrics | null,
+          final_metrics: body.final_metrics,
           model
         });
       } catch (error) {
