@@ -12,7 +12,8 @@ import {
   StartTrainingResponseSchema,
   StopTrainingBodySchema,
   StopTrainingResponseSchema,
-  TrainingStatusResponseSchema
+  TrainingStatusResponseSchema,
+  type StartTrainingRequest
 } from '../contracts/training.js';
 import { notFound } from '../errors.js';
 
@@ -32,8 +33,8 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/start',
     { schema: { tags: ['training'], body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
     async (request, reply) => {
-      const { num_episodes = 1000, save_interval = 100, eval_episodes = 10 } = request.body;
-      const { run, status } = await training.start({ ...request.body, num_episodes, save_interval, eval_episodes });
+      // Fastify's ajv has already filled the schema's defaults in.
+      const { run, status } = await training.start(request.body as StartTrainingRequest);
       reply.code(202);
       return {
         message: status === 'started' ? 'training started' : 'training queued: every worker is busy',
@@ -92,8 +93,8 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/runs',
     { schema: { tags: ['training'], querystring: RunListQuerySchema, response: { 200: RunListResponseSchema, 400: ErrorResponseSchema } } },
     async (request) => {
-      const { limit = 100, offset = 0, ...filter } = request.query;
-      const { runs, total } = await storage.runs.list({ ...filter, limit, offset });
+      // Fastify's ajv has filled limit and offset with the schema's defaults.
+      const { runs, total } = await storage.runs.list(request.query as typeof request.query & { limit: number; offset: number });
       return { runs: runs.map((r) => training.activeRecord(r.run_id) ?? r), total };
     }
   );
@@ -125,7 +126,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { run_id } = await findRun(request.params.run_id);
-      const { after_seq = 0, limit = 10_000 } = request.query;
+      const { after_seq, limit } = request.query as { after_seq: number; limit: number }; // schema defaults applied
       const { events } = await app.bus.readAfter(run_id, after_seq, limit);
       return { run_id, events };
     }
