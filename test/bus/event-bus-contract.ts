@@ -3,6 +3,7 @@
 import type { Test } from 'tap';
 import type { BusMessage, EventBus, EventStore } from '../../src/bus/event-bus.js';
 import type { RunEvent } from '../../src/contracts/events.js';
+import { progressData } from '../helpers/runs.js';
 
 export interface BusFixture {
   bus: EventBus;
@@ -11,17 +12,7 @@ export interface BusFixture {
   reopen(): Promise<EventBus>;
 }
 
-const progress = (episode: number) => ({
-  episode,
-  total_episodes: 100,
-  avg_reward: episode / 10,
-  avg_duration: 12,
-  avg_cash: 1000,
-  avg_invested: 50,
-  stability: 1,
-  goal_adherence: 0.1,
-  elapsed_time: episode / 100
-});
+const progress = (episode: number) => progressData(episode, 100);
 
 export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<BusFixture>): void {
   t.test('numbers each run 1, 2, 3 with no gap, independently per run', async (t) => {

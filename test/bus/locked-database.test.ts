@@ -4,10 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { MemoryEventBus } from '../../src/bus/memory-bus.js';
 import { openStorage } from '../../src/storage/index.js';
+import { progressData } from '../helpers/runs.js';
 
-const progress = (episode: number) => ({
-  episode, total_episodes: 10, avg_reward: 0, avg_duration: 1, avg_cash: 0, avg_invested: 0, stability: 0, goal_adherence: 0, elapsed_time: 0
-});
+const progress = (episode: number) => progressData(episode, 100);
 
 t.test('a database locked by another connection delays events but loses none and keeps their order', async (t) => {
   const filename = path.join(t.testdir(), 'locked.sqlite');

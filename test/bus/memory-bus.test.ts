@@ -3,6 +3,7 @@ import path from 'node:path';
 import { MemoryEventBus } from '../../src/bus/memory-bus.js';
 import { openStorage } from '../../src/storage/index.js';
 import { runEventBusContract } from './event-bus-contract.js';
+import { progressData } from '../helpers/runs.js';
 
 runEventBusContract(t, async (t) => {
   const filename = path.join(t.testdir(), 'bus.sqlite');
@@ -26,8 +27,7 @@ t.test('replays older events from the store once they leave the memory window', 
   const storage = await openStorage({ filename: path.join(t.testdir(), 'bus.sqlite') });
   t.teardown(() => storage.close());
   const bus = new MemoryEventBus({ store: storage.events, replayWindow: 5 });
-  const data = { episode: 1, total_episodes: 1, avg_reward: 0, avg_duration: 1, avg_cash: 0, avg_invested: 0, stability: 0, goal_adherence: 0, elapsed_time: 0 };
-  for (let i = 1; i <= 20; i++) await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: { ...data, episode: i } });
+  for (let i = 1; i <= 20; i++) await bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progressData(i) });
   const read = await bus.readAfter('r', 2);
   t.same(read.events.map((e) => e.seq), Array.from({ length: 18 }, (_, i) => i + 3));
   t.equal(read.complete, true);
@@ -37,8 +37,7 @@ t.test('forgets the least recently published runs beyond maxRunsInMemory, withou
   const storage = await openStorage({ filename: path.join(t.testdir(), 'bus.sqlite') });
   t.teardown(() => storage.close());
   const bus = new MemoryEventBus({ store: storage.events, maxRunsInMemory: 2 });
-  const data = { episode: 1, total_episodes: 1, avg_reward: 0, avg_duration: 1, avg_cash: 0, avg_invested: 0, stability: 0, goal_adherence: 0, elapsed_time: 0 };
-  for (const run of ['a', 'b', 'c', 'a']) await bus.publish({ run_id: run, scenario_name: 's', type: 'training_progress', data });
+  for (const run of ['a', 'b', 'c', 'a']) await bus.publish({ run_id: run, scenario_name: 's', type: 'training_progress', data: progressData(1) });
   t.same((await bus.readAfter('a', 0)).events.map((e) => e.seq), [1, 2]);
   t.same((await bus.readAfter('b', 0)).events.map((e) => e.seq), [1]);
 });
