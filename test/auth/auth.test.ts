@@ -133,3 +133,18 @@ t.test('with no tokens configured the service is open and says so once at start-
   t.equal((await open.inject({ method: 'GET', url: '/api/training/runs' })).statusCode, 200);
   t.equal(lines.filter((l) => l.includes('the service is open')).length, 1);
 });
+
+t.test('tokens from HRL_TOKENS_FILE (one per line, # comments) work like HRL_TOKENS', async (t) => {
+  const dir = t.testdir({ 'tokens.txt': `# ops tokens\nfile-reader-token:read   # dashboards\n\nfile-writer-token:read+write\n` });
+  const fromFile = await buildApp(testConfig({ dataDir: dir, tokensFile: `${dir}/tokens.txt` }));
+  t.teardown(() => fromFile.close());
+  const get = (token?: string) =>
+    fromFile.inject({ method: 'GET', url: '/api/training/runs', headers: token ? { authorization: `Bearer ${token}` } : {} });
+  t.equal((await get()).statusCode, 401);
+  t.equal((await get('file-reader-token')).statusCode, 200);
+  const stop = await fromFile.inject({ method: 'POST', url: '/api/training/stop', headers: { authorization: 'Bearer file-reader-token' } });
+  t.equal(stop.statusCode, 403, 'read scope cannot write');
+  const stopAsWriter = await fromFile.inject({ method: 'POST', url: '/api/training/stop', headers: { authorization: 'Bearer file-writer-token' } });
+  t.equal(stopAsWriter.statusCode, 409, 'write scope passes auth (no run is active)');
+});
+

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { startServer } from '../helpers/app.js';
@@ -44,6 +45,26 @@ t.test('behind a trusted proxy, connection caps count the forwarded client addre
   const [, res] = await once(again, 'unexpected-response');
   again.terminate();
   t.equal((res as { statusCode: number }).statusCode, 429, 'a second socket from the same client is refused');
+});
+
+t.test('a client that vanishes in the middle of a frame is cleaned up', async (t) => {
+  const server = await startServer(t);
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(
+    'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  );
+  await once(socket, 'data'); // 101 and connection_established
+  t.equal(server.app.gateway.stats().clients, 1);
+  // A masked text frame announcing 100 bytes, of which only 3 arrive before the peer is gone.
+  socket.write(Buffer.from([0x81, 0x80 | 100, 1, 2, 3, 4, 0x7b, 0x22, 0x74]));
+  socket.destroy();
+  while (server.app.gateway.stats().clients > 0) await new Promise((r) => setTimeout(r, 10));
+  t.same(server.app.gateway.stats().subscriptions, { all: 0, runs: 0, scenarios: 0 });
+  const c = await server.connect();
+  t.match(await c.request({ type: 'ping' }, 'after-vanish'), { type: 'pong' });
 });
 
 t.test('persistent message floods are closed with 4429', async (t) => {
