@@ -19,7 +19,7 @@ const HZ = arg('hz', 50);
 const RUNS = Math.min(2, arg('runs', 2));
 
 const root = new URL('..', import.meta.url);
-const fixture = (name: string) => readFileSync(new URL(`../shared/fixtures/scenarios/${name}.yaml`, root), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`examples/scenarios/${name}.yaml`, root), 'utf8');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'hrl-soak-'));
 
 const child = spawn(process.execPath, ['--import', 'tsx', new URL('src/server.ts', root).pathname], {

@@ -17,7 +17,7 @@ import { Rng, deriveSeed } from '../src/hrl/rng.js';
 const { values: args } = parseArgs({
   options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, factors: { type: 'boolean', default: false } },
 });
-const FIXTURES = new URL('../test/hrl/fixtures/', import.meta.url);
+const FIXTURES = new URL('../examples/scenarios/', import.meta.url);
 const SCENARIOS = ['balanced', 'bologna_coppia'] as const;
 const TRAIN_SEED = 1;
 const EVAL_SEED = 1_000_003; // disjoint from the training stream: held-out draws

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { HrlTrainer, bestConstantPolicy, parseScenarioYaml, simulate } from '../../src/hrl/index.js';
 const name = process.argv[2] ?? 'balanced';
 const episodes = Number(process.argv[3] ?? 3000);
-const { config } = parseScenarioYaml(readFileSync(new URL(`../../test/hrl/fixtures/${name}.yaml`, import.meta.url), 'utf8'));
+const { config } = parseScenarioYaml(readFileSync(new URL(`../../examples/scenarios/${name}.yaml`, import.meta.url), 'utf8'));
 const best = bestConstantPolicy(config, 0.05, { episodes: 200, seed: 1_000_003 });
 for (const seed of [2, 3, 4]) {
   const tr = new HrlTrainer(config, { seed });

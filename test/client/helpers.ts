@@ -10,7 +10,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures/scenarios');
+export const FIXTURES = path.resolve(ROOT, 'examples/scenarios');
 
 interface Teardown {
   teardown(fn: () => unknown): void;

@@ -24,7 +24,7 @@ t.test('import a fixture, train 50 episodes while a socket watches, simulate the
   };
 
   // 1. Import an original scenario file (comments, lambda_).
-  const yaml = readFileSync(new URL('../../../shared/fixtures/scenarios/bologna_coppia.yaml', import.meta.url), 'utf8');
+  const yaml = readFileSync(new URL('../../examples/scenarios/bologna_coppia.yaml', import.meta.url), 'utf8');
   const imported = await http('POST', '/api/scenarios/import?name=bologna', yaml, 'application/yaml');
   t.equal(imported.status, 201, 'scenario imported');
   t.equal(imported.json.environment.max_months, 120);

@@ -41,7 +41,7 @@ export async function startServer(t: Tap, overrides: Partial<Config> = {}): Prom
   };
 }
 
-export const fixture = (name: string) => readFileSync(new URL(`../../../shared/fixtures/scenarios/${name}.yaml`, import.meta.url), 'utf8');
+export const fixture = (name: string) => readFileSync(new URL(`../../examples/scenarios/${name}.yaml`, import.meta.url), 'utf8');
 
 /** Imports a fixture scenario under `name` over REST. */
 export async function importScenario(app: FastifyInstance, fixtureName: string, name: string): Promise<void> {

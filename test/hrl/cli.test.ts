@@ -9,7 +9,7 @@ import { loadModel } from '../../src/hrl/model.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const scenario = fileURLToPath(new URL('./fixtures/balanced.yaml', import.meta.url));
+const scenario = fileURLToPath(new URL('../../examples/scenarios/balanced.yaml', import.meta.url));
 
 t.test('train --json prints progress lines and a final line, and simulate reads the saved model', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hrl-cli-'));

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ScenarioConfigError, ScenarioConfigSchema, normalizeScenarioConfig, parseScenarioYaml, scenarioToYaml } from '../../src/hrl/config.js';
 
-const FIXTURES = new URL('./fixtures/', import.meta.url);
+const FIXTURES = new URL('../../examples/scenarios/', import.meta.url);
 
 t.test('an empty config gets the original defaults', async (t) => {
   const c = normalizeScenarioConfig({});

@@ -4,7 +4,7 @@ import { parseScenarioYaml } from '../../src/hrl/config.js';
 import { train } from '../../src/hrl/trainer.js';
 import { simulate } from '../../src/hrl/simulate.js';
 
-const FIXTURES = new URL('./fixtures/', import.meta.url);
+const FIXTURES = new URL('../../examples/scenarios/', import.meta.url);
 
 for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'))) {
   t.test(`${file} loads and trains 20 episodes without NaN`, async (t) => {

@@ -25,7 +25,7 @@ const eventOf = (runId: () => string | undefined, test: (e: RunEvent) => boolean
     });
   });
 
-const yaml = readFileSync(new URL('../../../shared/fixtures/scenarios/balanced.yaml', import.meta.url), 'utf8');
+const yaml = readFileSync(new URL('../../examples/scenarios/balanced.yaml', import.meta.url), 'utf8');
 t.equal((await req('POST', '/api/scenarios/import?name=saver', yaml, { 'content-type': 'application/yaml' })).status, 201);
 
 t.test('a stopped run saves its model under <scenario>-<run_id>, with the history it trained', async (t) => {

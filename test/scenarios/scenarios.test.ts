@@ -3,7 +3,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../shared/fixtures/scenarios/${name}.yaml`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../examples/scenarios/${name}.yaml`, import.meta.url), 'utf8');
 
 const app = await buildApp(loadConfig({}, { dataDir: t.testdir(), workers: 1, logLevel: 'silent', maxEventLoopDelayMs: 0, rateLimitPerMinute: 0 }));
 t.teardown(() => app.close());
