@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -8,8 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import authPlugin from './auth/auth-plugin.js';
 import { loadTokens } from './auth/tokens.js';
-import type { EventBus } from './bus/event-bus.js';
-import { MemoryEventBus } from './bus/memory-bus.js';
+import { busPlugin } from './bus/bus-plugin.js';
 import { trustProxyOption, type Config } from './config.js';
 import { HealthResponseSchema } from './contracts/health.js';
 import { formatSchemaError } from './http/schema-errors.js';
@@ -17,22 +15,20 @@ import { gatewayPlugin } from './realtime/gateway.js';
 import { scenarioRoutes } from './scenarios/routes.js';
 import { apiDocsPlugin } from './api-docs.js';
 import { DASHBOARD_PUBLIC_PATHS, DASHBOARD_PUBLIC_PREFIXES, dashboardPlugin } from './dashboard.js';
+import { jobsPlugin } from './jobs/jobs-plugin.js';
+import { modelsPlugin } from './models/models-plugin.js';
 import { modelRoutes } from './models/routes.js';
-import { simulationRoutes } from './simulation/routes.js';
+import { reportsPlugin } from './reports/reports-plugin.js';
 import { reportRoutes } from './reports/routes.js';
-import { openStorage, type Storage } from './storage/index.js';
+import { simulationPlugin } from './simulation/simulation-plugin.js';
+import { simulationRoutes } from './simulation/routes.js';
+import { storagePlugin } from './storage/storage-plugin.js';
+import { trainingPlugin } from './training/training-plugin.js';
 import { trainingRoutes } from './training/routes.js';
-import { TrainingService } from './training/training-service.js';
-import { WorkerPool } from './training/worker-pool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
-    storage: Storage;
-    bus: EventBus;
-    training: TrainingService;
-    /** The training worker pool; simulations borrow an idle worker from it. */
-    workers: WorkerPool;
   }
 }
 
@@ -48,7 +44,10 @@ export interface BuildOptions {
   logStream?: { write(line: string): void };
 }
 
-/** Builds the service (storage, bus, workers, gateway, routes). Never listens: server.ts does. */
+/**
+ * The composition root: builds the service from config (storage, bus, job runners, domain
+ * services, gateway, routes). Never listens: server.ts does.
+ */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -67,32 +66,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const tokens = loadTokens(config);
-  const storage = await openStorage({ filename: path.join(config.dataDir, 'hrl-finance.sqlite') });
-  const bus = new MemoryEventBus({ store: storage.events, replayWindow: config.replayWindow });
-  const pool = new WorkerPool({ size: config.workers, timeoutMs: config.workerTimeoutMs });
-  const training = new TrainingService({ storage, bus, pool, progressHz: config.progressHz, log: app.log });
-
   app.decorate('config', config);
-  app.decorate('storage', storage);
-  app.decorate('bus', bus);
-  app.decorate('training', training);
-  app.decorate('workers', pool);
 
-  // Shutdown order: stop runs (each publishes its terminal event), then close sockets with
-  // 1001, then workers, bus and database (onClose runs in reverse registration order).
-  app.addHook('preClose', async () => {
-    await training.stopAll();
-    await bus.flush();
-  });
-  app.addHook('onClose', async () => {
-    await storage.close();
-  });
-  app.addHook('onClose', async () => {
-    await bus.close();
-  });
-  app.addHook('onClose', async () => {
-    await pool.close();
-  });
+  // Services, each a named plugin choosing its implementation from config. Order matters
+  // for shutdown: onClose hooks run in reverse (workers, then bus, then storage), and the
+  // training plugin's preClose (stop runs, flush their terminal events) runs before the
+  // WebSocket plugin's (sockets closed with 1001).
+  await app.register(storagePlugin);
+  await app.register(busPlugin);
+  await app.register(jobsPlugin);
+  await app.register(trainingPlugin);
+  await app.register(modelsPlugin);
+  await app.register(simulationPlugin);
+  await app.register(reportsPlugin);
 
   // First, so that its hooks see every upgrade request: an upgrade refused by a later hook
   // (401, 403, 429, 503) then has its socket destroyed instead of left open.
@@ -117,6 +103,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // The dashboard's page and assets hold no data: they load without a token and ask for one.
   await app.register(authPlugin, { tokens, publicPaths: ['/health', ...DASHBOARD_PUBLIC_PATHS], publicPrefixes: DASHBOARD_PUBLIC_PREFIXES });
 
+  const { bus, training, storage } = app;
   await app.register(gatewayPlugin, {
     bus,
     heartbeatMs: config.heartbeatMs,
@@ -142,7 +129,5 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(simulationRoutes, { prefix: '/api/simulation' });
   await app.register(reportRoutes, { prefix: '/api/reports' });
   await app.register(dashboardPlugin);
-
-  await training.recoverInterrupted();
   return app;
 }

@@ -78,21 +78,6 @@ export class ModelService {
     return (await this.#storage.models.list()).map(modelSummary);
   }
 
-  async #summaryRow(name: string): Promise<SummaryRow | undefined> {
-    const row = await this.#storage.db
-      .selectFrom('models')
-      .select(['name', 'scenario_name', 'run_id', 'created_at', 'episodes', 'size_bytes', 'final_metrics'])
-      .where('name', '=', name)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      ...row,
-      episodes: Number(row.episodes),
-      size_bytes: Number(row.size_bytes),
-      final_metrics: row.final_metrics === null ? null : (JSON.parse(row.final_metrics) as Record<string, number | null>)
-    };
-  }
-
   async #heavy(row: SummaryRow): Promise<Heavy | undefined> {
     const key = `${row.name}\u0000${row.created_at}`;
     const hit = this.#cache.get(key);
@@ -112,7 +97,7 @@ export class ModelService {
   }
 
   async detail(name: string): Promise<ModelDetail | undefined> {
-    const row = await this.#summaryRow(name);
+    const row = await this.#storage.models.summary(name);
     if (!row) return undefined;
     const heavy = await this.#heavy(row);
     if (!heavy) return undefined;

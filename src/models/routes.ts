@@ -14,7 +14,6 @@ import { DeletedResponseSchema } from '../contracts/scenarios.js';
 import { conflict, notFound, ServiceError } from '../errors.js';
 import { loadModel, ModelFormatError } from '../hrl/index.js';
 import { ConflictError } from '../storage/index.js';
-import { ModelService } from './models.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 /** A saved model is a few hundred KiB of JSON; leave room for larger networks. */
@@ -22,8 +21,7 @@ const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 
 /** Model routes of PROTOCOL.md §2, plus import of an exported model. */
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { storage } = app;
-  const models = new ModelService(storage);
+  const { storage, models } = app;
 
   app.get(
     '/',

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponseSchema } from '../contracts/common.js';
@@ -13,9 +12,8 @@ import {
   type ReportMetadata
 } from '../contracts/reports.js';
 import { notFound, ServiceError } from '../errors.js';
-import { ModelService } from '../models/models.js';
 import type { ReportRecord } from '../storage/index.js';
-import { CONTENT_TYPES, ReportService } from './report-service.js';
+import { CONTENT_TYPES } from './report-service.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
@@ -32,11 +30,7 @@ const metadata = (r: ReportRecord): ReportMetadata => ({
 
 /** Report routes of PROTOCOL.md §2. */
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const reports = new ReportService({
-    storage: app.storage,
-    models: new ModelService(app.storage),
-    dir: path.join(app.config.dataDir, 'reports')
-  });
+  const { reports } = app;
 
   app.post(
     '/generate',

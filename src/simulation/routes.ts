@@ -9,21 +9,12 @@ import {
   type SimulationResult
 } from '../contracts/simulation.js';
 import { notFound } from '../errors.js';
-import { WorkerPool } from '../training/worker-pool.js';
-import { SimulationService } from './simulation-service.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorResponseSchema };
 
 /** Simulation routes of PROTOCOL.md §2. */
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // A worker of its own, started on first use, so a simulation never queues behind
-  // training; while a training worker sits idle (already started), that one is used.
-  const own = new WorkerPool({ size: 1, timeoutMs: app.config.workerTimeoutMs });
-  app.addHook('onClose', async () => {
-    await own.close();
-  });
-  const pickPool = () => (app.workers.hasIdleWorker && app.workers.queued === 0 && app.training.activeCount < app.workers.size ? app.workers : own);
-  const simulations = new SimulationService({ storage: app.storage, pool: pickPool, log: app.log });
+  const { simulations } = app;
 
   app.post(
     '/run',

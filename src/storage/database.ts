@@ -14,8 +14,11 @@ import { createReportRepository, type ReportRepository } from './reports.js';
 
 export { ConflictError } from './errors.js';
 
+/**
+ * Everything the service keeps. Consumers see repositories only, never a query builder,
+ * so another database is another implementation of this interface.
+ */
 export interface Storage {
-  db: Kysely<DatabaseSchema>;
   runs: RunRepository;
   episodes: EpisodeRepository;
   events: EventStore;
@@ -36,12 +39,18 @@ function isInMemory(filename: string): boolean {
   return filename === ':memory:' || filename === '' || filename.startsWith('file::memory:');
 }
 
+/** Opens the embedded SQLite database as Storage. */
+export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
+  return createStorage(await openSqliteDatabase(opts));
+}
+
 /**
- * Opens the embedded SQLite database and brings it to the latest schema.
+ * Opens the SQLite file and brings it to the latest schema; only storage (and its own
+ * tests, which check pragmas and migrations) handle the Kysely instance.
  * WAL lets REST reads proceed while training writes; synchronous=NORMAL is durable
  * across process crashes in WAL mode (only an OS crash can lose the last commits).
  */
-export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
+export async function openSqliteDatabase(opts: OpenStorageOptions): Promise<Kysely<DatabaseSchema>> {
   if (!isInMemory(opts.filename)) mkdirSync(dirname(opts.filename), { recursive: true });
   const sqlite = new SqliteDatabase(opts.filename);
   try {
@@ -60,7 +69,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
     await db.destroy();
     throw err;
   }
-  return createStorage(db);
+  return db;
 }
 
 /**
@@ -71,7 +80,6 @@ export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
 export function createStorage(db: Kysely<DatabaseSchema>): Storage {
   let closing: Promise<void> | undefined;
   return {
-    db,
     runs: createRunRepository(db),
     episodes: createEpisodeRepository(db),
     events: createEventStore(db),

@@ -21,6 +21,8 @@ export interface ModelRepository {
   /** ConflictError if the name is taken; size_bytes is computed from the JSON. */
   insert(m: Omit<ModelRecord, 'size_bytes'>): Promise<void>;
   get(name: string): Promise<ModelRecord | undefined>;
+  /** One model without loading its JSON. */
+  summary(name: string): Promise<ModelSummary | undefined>;
   /** Newest first, without loading the model JSON. */
   list(): Promise<ModelSummary[]>;
   delete(name: string): Promise<boolean>;
@@ -74,6 +76,11 @@ export function createModelRepository(db: Kysely<DatabaseSchema>): ModelReposito
         .executeTakeFirst();
       if (row === undefined) return undefined;
       return { ...summaryFromRow(row), model: JSON.parse(row.model) as HrlModel };
+    },
+
+    async summary(name) {
+      const row = await db.selectFrom('models').select(SUMMARY_COLUMNS).where('name', '=', name).executeTakeFirst();
+      return row === undefined ? undefined : summaryFromRow(row);
     },
 
     async list() {

@@ -2,23 +2,25 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { sql } from 'kysely';
-import { migrations, openStorage } from '../../src/storage/index.js';
+import { migrations, openSqliteDatabase, openStorage } from '../../src/storage/index.js';
 import { fakeModel, makeRun, openTestStorage, progressEvent, sampleConfig } from './helpers.js';
 
 t.test('a fresh file gets its parent directory, every table and the pragmas', async (t) => {
-  const { storage, filename } = await openTestStorage(t, 'nested/deeper/hrl.sqlite');
+  const filename = join(t.testdir(), 'nested/deeper/hrl.sqlite');
+  const db = await openSqliteDatabase({ filename });
+  t.teardown(() => db.destroy());
   t.ok(existsSync(filename));
-  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(storage.db);
+  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(db);
   const names = tables.rows.map((r) => r.name);
   for (const table of ['runs', 'run_episodes', 'run_events', 'run_checkpoints', 'models', 'scenarios', 'kysely_migration']) {
     t.ok(names.includes(table), `has table ${table}`);
   }
-  const pragma = async (name: string) => (await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(storage.db)).rows[0];
+  const pragma = async (name: string) => (await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(db)).rows[0];
   t.same(await pragma('journal_mode'), { journal_mode: 'wal' });
   t.same(await pragma('synchronous'), { synchronous: 1 }, 'NORMAL');
   t.same(await pragma('foreign_keys'), { foreign_keys: 1 });
   t.same(await pragma('busy_timeout'), { timeout: 5000 });
-  const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(storage.db);
+  const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
   t.same(applied.rows.map((r) => r.name), Object.keys(migrations));
 });
 
@@ -52,7 +54,10 @@ t.test('reopening an existing file keeps finished runs, their events, episodes a
   t.same((await second.models.get('m1'))?.model, { layers: [1, 2, 3] });
   t.equal((await second.runs.getCheckpoint('run-1'))?.episode, 3);
   t.strictSame((await second.scenarios.get('bologna_coppia'))?.config, sampleConfig);
-  const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
+  await second.close();
+  const db = await openSqliteDatabase({ filename });
+  t.teardown(() => db.destroy());
+  const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
   t.equal(applied.rows.length, Object.keys(migrations).length, 'migrations are not applied twice');
 });
 
