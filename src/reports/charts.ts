@@ -38,57 +38,105 @@ export interface ChartGeometry {
   lines: Array<{ name: string; color: string; points: Array<[number, number]> }>;
 }
 
-/** Round tick steps (1, 2, 5 × 10^k) covering [min, max] with about `count` ticks. */
+/** No axis gets more ticks than this, whatever the data. */
+export const MAX_TICKS = 12;
+
+/**
+ * A span this small against the values' size is drawn as a flat line: finer steps would
+ * fall below the floating-point resolution of the values (the old loop never advanced).
+ */
+const FLAT_RELATIVE_SPAN = 1e-6;
+
+/** [min, max] widened around a flat value by 10 % of it (1 around zero), kept finite. */
+function padFlat(centre: number): [number, number] {
+  const pad = Math.abs(centre) * 0.1;
+  if (!(pad >= 1e-300)) return [centre - 1, centre + 1];
+  return [Math.max(-Number.MAX_VALUE, centre - pad), Math.min(Number.MAX_VALUE, centre + pad)];
+}
+
+/**
+ * Round tick steps (1, 2, 5 × 10^k) covering [min, max] with about `count` ticks. Bounded
+ * for any input: ticks are computed by index (never by repeated addition), at most
+ * MAX_TICKS of them, all finite; a flat or near-flat range is padded, a non-finite bound
+ * falls back to the other one (or to 0–1).
+ */
 export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0];
-  if (min === max) {
-    const pad = Math.abs(min) > 0 ? Math.abs(min) * 0.1 : 1;
-    min -= pad;
-    max += pad;
-  }
-  const raw = (max - min) / Math.max(1, count);
+  const want = Number.isFinite(count) ? Math.min(MAX_TICKS - 2, Math.max(1, Math.round(count))) : 5;
+  if (!Number.isFinite(min) && !Number.isFinite(max)) return [0, 1];
+  if (!Number.isFinite(min)) min = max;
+  if (!Number.isFinite(max)) max = min;
+  if (min > max) [min, max] = [max, min];
+  // Halves keep every difference below Number.MAX_VALUE.
+  const centre = min / 2 + max / 2;
+  const halfSpan = max / 2 - min / 2;
+  if (halfSpan <= Math.max(Math.abs(min), Math.abs(max)) * (FLAT_RELATIVE_SPAN / 2) || halfSpan < 1e-300) [min, max] = padFlat(centre);
+  const raw = max / want - min / want;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  if (!(step > 0) || !Number.isFinite(step)) return [min, max];
+  let first = Math.floor(min / step);
+  // min / step can underflow to -0 (subnormal min): one step down restores the cover.
+  if (first * step > min) first -= 1;
+  const intervals = Math.min(MAX_TICKS - 1, Math.max(1, Math.ceil(max / step - first)));
   const ticks: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  if (ticks[ticks.length - 1]! < max) ticks.push(Number((ticks[ticks.length - 1]! + step).toPrecision(12)));
+  for (let i = 0; i <= intervals; i++) {
+    // At the ends of the double range a round tick may not exist: the extreme value stands in.
+    const v = Math.min(Number.MAX_VALUE, Math.max(-Number.MAX_VALUE, Number(((first + i) * step).toPrecision(12))));
+    if (ticks.length === 0 || v > ticks[ticks.length - 1]!) ticks.push(v);
+  }
+  if (ticks.length < 2) return [min, max];
   return ticks;
 }
 
-/** A tick label with as many decimals as the tick step needs. */
+/** A tick label with as many decimals as the tick step needs (exponent notation past six). */
 export function formatTick(v: number, step = 1): string {
   const a = Math.abs(v);
+  if (!(step > 0) || !Number.isFinite(step)) return v.toPrecision(6);
+  if (a >= 1e15 || (a > 0 && a < 1e-6) || step < 1e-6) {
+    // Enough significant digits that neighbouring ticks get different labels.
+    const digits = Math.min(15, Math.max(1, Math.ceil(Math.log10(Math.max(a, step) / step)) + 1));
+    return v.toPrecision(digits);
+  }
   if (a >= 1e6 && step >= 1e5) return `${(v / 1e6).toFixed(step >= 1e6 ? 0 : 1)}M`;
   if (a >= 1e4 && step >= 1e3) return `${(v / 1e3).toFixed(0)}k`;
   const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
   return v.toFixed(decimals);
 }
 
+/** Mean of the finite values in values[from, to); NaN when there are none. Never overflows. */
+function finiteMean(values: readonly number[], from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (Number.isFinite(values[i])) n++;
+  if (n === 0) return NaN;
+  let s = 0;
+  for (let i = from; i < to; i++) if (Number.isFinite(values[i])) s += values[i]! / n;
+  return s;
+}
+
 /** At most `max` points: bucket means, so a long history keeps its shape in a small file. */
 export function downsample(values: readonly number[], max: number): { x: number[]; y: number[] } {
-  if (values.length <= max) return { x: values.map((_, i) => i + 1), y: [...values] };
+  if (values.length <= max) return { x: values.map((_, i) => i + 1), y: values.map((v) => (Number.isFinite(v) ? v : NaN)) };
   const x: number[] = [];
   const y: number[] = [];
   const size = values.length / max;
   for (let b = 0; b < max; b++) {
     const from = Math.floor(b * size);
     const to = Math.floor((b + 1) * size);
-    let s = 0;
-    for (let i = from; i < to; i++) s += values[i]!;
     x.push((from + to + 1) / 2);
-    y.push(s / (to - from));
+    y.push(finiteMean(values, from, to));
   }
   return { x, y };
 }
 
+/**
+ * Mean of the finite values among the last `window` ones, at every index. Each window is
+ * summed afresh (cost values × window, window small) so one huge or non-finite value
+ * cannot poison the rest of the curve the way a running sum would.
+ */
 export function rollingMean(values: readonly number[], window: number): number[] {
+  const w = Math.max(1, Math.floor(window));
   const out: number[] = [];
-  let s = 0;
-  for (let i = 0; i < values.length; i++) {
-    s += values[i]!;
-    if (i >= window) s -= values[i - window]!;
-    out.push(s / Math.min(i + 1, window));
-  }
+  for (let i = 0; i < values.length; i++) out.push(finiteMean(values, Math.max(0, i - w + 1), i + 1));
   return out;
 }
 
@@ -102,8 +150,8 @@ export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGe
   let yMax = -Infinity;
   for (const s of spec.series) {
     s.values.forEach((v, i) => {
-      if (!Number.isFinite(v)) return;
       const x = s.x?.[i] ?? i + 1;
+      if (!Number.isFinite(v) || !Number.isFinite(x)) return;
       xMin = Math.min(xMin, x);
       xMax = Math.max(xMax, x);
       yMin = Math.min(yMin, v);
@@ -118,15 +166,18 @@ export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGe
   }
   if (xMin === xMax) xMax = xMin + 1;
   if (spec.yRange) {
-    yMin = Math.min(yMin, spec.yRange[0]);
-    yMax = Math.max(yMax, spec.yRange[1]);
+    const [lo, hi] = spec.yRange;
+    if (Number.isFinite(lo)) yMin = Math.min(yMin, lo);
+    if (Number.isFinite(hi)) yMax = Math.max(yMax, hi);
   }
   const yT = niceTicks(yMin, yMax);
   const xT = niceTicks(xMin, xMax, 6).filter((v) => v >= xMin && v <= xMax);
   const y0 = yT[0]!;
   const y1 = yT[yT.length - 1]!;
-  const sx = (x: number) => plot.left + ((x - xMin) / (xMax - xMin)) * (plot.right - plot.left);
-  const sy = (y: number) => plot.bottom - ((y - y0) / (y1 - y0 || 1)) * (plot.bottom - plot.top);
+  // Halves keep the differences finite for values near ±Number.MAX_VALUE.
+  const frac = (v: number, lo: number, hi: number) => (v / 2 - lo / 2) / (hi / 2 - lo / 2 || 1);
+  const sx = (x: number) => plot.left + frac(x, xMin, xMax) * (plot.right - plot.left);
+  const sy = (y: number) => plot.bottom - frac(y, y0, y1) * (plot.bottom - plot.top);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
     title: spec.title,
@@ -140,7 +191,10 @@ export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGe
     lines: spec.series.map((s) => ({
       name: s.name,
       color: s.color,
-      points: s.values.flatMap((v, i): Array<[number, number]> => (Number.isFinite(v) ? [[round(sx(s.x?.[i] ?? i + 1)), round(sy(v))]] : []))
+      points: s.values.flatMap((v, i): Array<[number, number]> => {
+        const x = s.x?.[i] ?? i + 1;
+        return Number.isFinite(v) && Number.isFinite(x) ? [[round(sx(x)), round(sy(v))]] : [];
+      })
     }))
   };
 }
