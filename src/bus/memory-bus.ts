@@ -1,16 +1,7 @@
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import {
-  TrainingCompletedEventSchema,
-  TrainingErrorEventSchema,
-  TrainingProgressEventSchema,
-  TrainingStartedEventSchema,
-  TrainingStoppedEventSchema,
-  type RunEvent,
-  type RunEventType
-} from '../contracts/events.js';
+import type { RunEvent, RunEventType } from '../contracts/events.js';
+import { appendWithRetry, buildMessage, DEFAULT_STORE_RETRY_DELAYS_MS } from './envelope.js';
 import {
   BusClosedError,
-  InvalidEventError,
   type BusListener,
   type BusMessage,
   type EventBus,
@@ -18,15 +9,6 @@ import {
   type PublishRequest,
   type ReadResult
 } from './event-bus.js';
-
-// Compiled once at load: validation is a per-event cost, never a per-client one.
-const checkers: Record<RunEventType, TypeCheck<any>> = {
-  training_started: TypeCompiler.Compile(TrainingStartedEventSchema),
-  training_progress: TypeCompiler.Compile(TrainingProgressEventSchema),
-  training_completed: TypeCompiler.Compile(TrainingCompletedEventSchema),
-  training_stopped: TypeCompiler.Compile(TrainingStoppedEventSchema),
-  training_error: TypeCompiler.Compile(TrainingErrorEventSchema)
-};
 
 interface Pending {
   request: PublishRequest;
@@ -42,12 +24,6 @@ export interface MemoryBusOptions {
   maxRunsInMemory?: number;
   /** Waits between attempts to store a batch while the database is busy or locked. */
   retryDelaysMs?: number[];
-}
-
-/** SQLite's busy/locked errors (and Postgres' serialization failures) are worth retrying. */
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(SQLITE_BUSY|SQLITE_LOCKED|40001|40P01)/.test(code);
 }
 
 /**
@@ -71,7 +47,7 @@ export class MemoryEventBus implements EventBus {
     this.#store = options.store;
     this.#replayWindow = options.replayWindow ?? 1000;
     this.#maxRuns = options.maxRunsInMemory ?? 256;
-    this.#retryDelaysMs = options.retryDelaysMs ?? [50, 100, 200, 400, 800, 1600, 3200];
+    this.#retryDelaysMs = options.retryDelaysMs ?? DEFAULT_STORE_RETRY_DELAYS_MS;
   }
 
   publish<K extends RunEventType>(request: PublishRequest<K>): Promise<BusMessage> {
@@ -160,34 +136,16 @@ export class MemoryEventBus implements EventBus {
     }
   }
 
-  /**
-   * Stores a batch, retrying while the database is busy or locked: later publishes wait
-   * behind it, so order is kept and nothing is delivered that was not stored.
-   */
-  async #persist(rows: Array<{ event: RunEvent; scenario_name: string }>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#store.appendEvents(rows);
-      } catch (error) {
-        if (attempt >= this.#retryDelaysMs.length || !isTransient(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, this.#retryDelaysMs[attempt]));
-      }
-    }
+  #persist(rows: Array<{ event: RunEvent; scenario_name: string }>): Promise<void> {
+    return appendWithRetry(this.#store, rows, this.#retryDelaysMs);
   }
 
   async #prepare(request: PublishRequest): Promise<BusMessage> {
-    const { run_id, scenario_name, type, data } = request;
-    let last = this.#seqs.get(run_id);
-    if (last === undefined) last = await this.#store.lastSeq(run_id);
-    const event = { type, ts: new Date().toISOString(), run_id, seq: last + 1, data } as RunEvent;
-    const checker = checkers[type];
-    if (!checker) throw new InvalidEventError(`unknown run event type ${JSON.stringify(type)}`);
-    if (!checker.Check(event)) {
-      const first = checker.Errors(event).First();
-      throw new InvalidEventError(`invalid ${type} event: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}`);
-    }
-    this.#seqs.set(run_id, event.seq);
-    return { event, scenario_name, frame: Buffer.from(JSON.stringify(event)) };
+    const runId = request.run_id;
+    const last = this.#seqs.get(runId) ?? (await this.#store.lastSeq(runId));
+    const message = buildMessage(request, last + 1);
+    this.#seqs.set(runId, message.event.seq);
+    return message;
   }
 
   #remember(message: BusMessage): void {
