@@ -109,8 +109,8 @@ function normalizeBlock(block: string, schema: TObject, input: unknown): Record<
   if (input === undefined || input === null) input = {};
   if (!isPlainObject(input)) throw new ScenarioConfigError(block, 'must be an object', describe(input));
   const src: Record<string, unknown> = { ...input };
-  if (block === 'reward' && 'lambda_' in src) {
-    if ('lambda' in src && src.lambda !== src.lambda_) {
+  if (block === 'reward' && Object.hasOwn(src, 'lambda_')) {
+    if (Object.hasOwn(src, 'lambda') && src.lambda !== src.lambda_) {
       throw new ScenarioConfigError('reward.lambda', 'must not be given twice with different values (lambda and lambda_)');
     }
     src.lambda = src.lambda_;
@@ -118,7 +118,8 @@ function normalizeBlock(block: string, schema: TObject, input: unknown): Record<
   }
   const props = schema.properties as Record<string, TSchema>;
   for (const key of Object.keys(src)) {
-    if (!(key in props)) throw new ScenarioConfigError(`${block}.${key}`, 'is not a known field', `known: ${Object.keys(props).join(', ')}`);
+    // Own properties only: `constructor`, `toString` or `__proto__` are inherited by every object, not fields.
+    if (!Object.hasOwn(props, key)) throw new ScenarioConfigError(`${block}.${key}`, 'is not a known field', `known: ${Object.keys(props).join(', ')}`);
   }
   const out: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(props)) {
@@ -154,6 +155,11 @@ export function parseScenarioYaml(text: string): { config: ScenarioConfig; name?
   } catch (err) {
     throw new ScenarioConfigError('(yaml)', 'must be valid YAML', (err as Error).message.split('\n')[0]);
   }
+  return scenarioFromDocument(doc);
+}
+
+/** A scenario from an already parsed YAML document (name, description and the three blocks). */
+export function scenarioFromDocument(doc: unknown): { config: ScenarioConfig; name?: string; description?: string } {
   if (doc === null || doc === undefined) doc = {};
   if (!isPlainObject(doc)) throw new ScenarioConfigError('(root)', 'must be a mapping with environment, training and reward blocks', describe(doc));
   const { name, description, ...blocks } = doc;

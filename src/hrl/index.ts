@@ -7,6 +7,7 @@ export {
   ScenarioConfigError,
   normalizeScenarioConfig,
   parseScenarioYaml,
+  scenarioFromDocument,
   scenarioToYaml,
 } from './config.js';
 export type { EnvironmentConfig, TrainingConfig, RewardConfig, ScenarioConfig } from './config.js';

@@ -12,13 +12,14 @@ import {
   ScenarioUpdateBodySchema,
   ScenarioYamlBodySchema
 } from '../contracts/scenarios.js';
-import { conflict, notFound } from '../errors.js';
-import { parseScenarioYaml, scenarioToYaml, ScenarioConfigError } from '../hrl/index.js';
+import { conflict, notFound, ServiceError } from '../errors.js';
+import { scenarioFromDocument, scenarioToYaml, ScenarioConfigError } from '../hrl/index.js';
 import { ConflictError, type ScenarioRecord } from '../storage/index.js';
 import { badRequest, checkScenarioName, configFromBody, listItem, rejectBadBodyName } from './scenarios.js';
 import { SCENARIO_TEMPLATES } from './templates.js';
+import { parseBoundedYaml, readYamlBody, requireYamlContentType, YAML_CONTENT_TYPES, YAML_LIMITS } from './yaml-import.js';
 
-const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+const YAML_TYPES = [...YAML_CONTENT_TYPES];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
 const toWire = (s: ScenarioRecord) => ({
@@ -43,7 +44,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw error;
     }
   };
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(YAML_TYPES, readYamlBody);
 
   app.get(
     '/',
@@ -86,15 +87,19 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
         consumes: YAML_TYPES,
         querystring: ImportScenarioQuerySchema,
         body: ScenarioYamlBodySchema,
-        response: { 201: ScenarioSchema, ...errors }
-      }
+        response: { 201: ScenarioSchema, ...errors, 413: ErrorResponseSchema, 415: ErrorResponseSchema }
+      },
+      // Refused before a byte of the body is read; the parser itself stops at YAML_LIMITS.bytes.
+      onRequest: requireYamlContentType,
+      bodyLimit: YAML_LIMITS.bytes
     },
     async (request, reply) => {
-      let parsed: ReturnType<typeof parseScenarioYaml>;
+      let parsed: ReturnType<typeof scenarioFromDocument>;
       try {
-        parsed = parseScenarioYaml(request.body);
+        parsed = scenarioFromDocument(parseBoundedYaml(request.body));
       } catch (error) {
         if (error instanceof ScenarioConfigError) throw badRequest(`body: ${error.message}`);
+        if (error instanceof ServiceError) throw error;
         throw badRequest(`body is not a valid scenario file: ${(error as Error).message}`);
       }
       const name = request.query.name ?? parsed.name;
