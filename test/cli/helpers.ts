@@ -11,8 +11,13 @@ interface Cli {
   waitFor(text: string | RegExp): Promise<void>;
 }
 
-export function cli(t: { teardown(fn: () => unknown): void }, args: string[]): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, HRL_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the CLI with stdout and stderr piped (not a terminal); `env` adds to a clean HRL_URL/HRL_TOKEN. */
+export function cli(t: { teardown(fn: () => unknown): void }, args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HRL_URL: '', HRL_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
   let stdout = '';
   let stderr = '';
   const waiters: Array<{ test: (s: string) => boolean; resolve: () => void }> = [];
