@@ -10,6 +10,8 @@ export interface TrainJob {
   saveInterval: number;
   /** Deterministic evaluation episodes run after training (0: none). */
   evalEpisodes: number;
+  /** Longest time finished episodes wait in the worker before they are sent (progressBatchMs). */
+  batchMs: number;
 }
 
 export interface SimulateJob {

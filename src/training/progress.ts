@@ -4,6 +4,50 @@ import type { Evaluation } from './messages.js';
 
 const WINDOW = 10;
 
+/** The longest a worker holds finished episodes before sending them to the main thread. */
+export const MAX_BATCH_MS = 50;
+
+/**
+ * How long a worker batches episodes for a progress rate: never longer than one progress
+ * period, so batching cannot cap `training_progress` below HRL_PROGRESS_HZ (50 ms batches
+ * used to cap it at 20/s whatever the setting), and never longer than MAX_BATCH_MS, so the
+ * run's history and stop handling stay fresh at low rates.
+ */
+export function progressBatchMs(progressHz: number): number {
+  return Math.min(MAX_BATCH_MS, 1000 / progressHz);
+}
+
+/**
+ * Collects a worker's finished episodes and hands them on in batches: episode 1 at once
+ * (so training_started is soon followed by progress), then whenever `periodMs` has passed
+ * since the last batch. `flush()` sends what is held (before a checkpoint, at the end).
+ */
+export class EpisodeBatcher {
+  #batch: EpisodeMetrics[] = [];
+  #lastFlush: number;
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly send: (metrics: EpisodeMetrics[]) => void,
+    private readonly now: () => number = Date.now
+  ) {
+    this.#lastFlush = now();
+  }
+
+  add(metrics: EpisodeMetrics): void {
+    this.#batch.push(metrics);
+    if (metrics.episode === 1 || this.now() - this.#lastFlush >= this.periodMs) this.flush();
+  }
+
+  flush(): void {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#lastFlush = this.now();
+    this.send(batch);
+  }
+}
+
 /** Rolling statistics of a run's episodes, as the original reported them. */
 export class RollingMetrics {
   readonly #window: EpisodeMetrics[] = [];

@@ -7,7 +7,7 @@ import { conflict, notFound } from '../errors.js';
 import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
 import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
 import type { TrainOutcome } from './messages.js';
-import { RollingMetrics } from './progress.js';
+import { RollingMetrics, progressBatchMs } from './progress.js';
 import type { JobHandle, JobResult, JobUpdate, WorkerPool } from './worker-pool.js';
 
 export interface TrainingServiceOptions {
@@ -43,6 +43,7 @@ export class TrainingService {
   readonly #bus: EventBus;
   readonly #pool: WorkerPool;
   readonly #minProgressMs: number;
+  readonly #batchMs: number;
   readonly #log: FastifyBaseLogger;
   readonly #active = new Map<string, ActiveRun>();
   /** Scenario name → run id of its active run (one active run per scenario). */
@@ -55,6 +56,7 @@ export class TrainingService {
     this.#bus = options.bus;
     this.#pool = options.pool;
     this.#minProgressMs = 1000 / options.progressHz;
+    this.#batchMs = progressBatchMs(options.progressHz);
     this.#log = options.log;
   }
 
@@ -148,7 +150,8 @@ export class TrainingService {
         episodes: body.num_episodes,
         seed: record.seed,
         saveInterval: body.save_interval,
-        evalEpisodes: body.eval_episodes
+        evalEpisodes: body.eval_episodes,
+        batchMs: this.#batchMs
       },
       (update) => this.#enqueue(active, () => this.#onUpdate(active, update))
     );

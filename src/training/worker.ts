@@ -1,8 +1,9 @@
 // Worker thread entry: runs HRL jobs. Imports nothing from Fastify (house rule 7).
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { HrlTrainer, simulate, type EpisodeMetrics } from '../hrl/index.js';
+import { HrlTrainer, simulate } from '../hrl/index.js';
 import type { FromWorker, Job, SimulateJob, ToWorker, TrainJob, TrainOutcome } from './messages.js';
+import { EpisodeBatcher } from './progress.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -15,8 +16,6 @@ try {
   // Not permitted on this platform: training still runs, just at normal priority.
 }
 
-/** Episode metrics are sent in batches at most this often, so fast training cannot flood the port. */
-const BATCH_MS = 50;
 /** The loop yields to the event loop this often, so a stop message is seen promptly. */
 const YIELD_MS = 20;
 
@@ -27,21 +26,15 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise<TrainOutcome> {
   const trainer = new HrlTrainer(job.config, { seed: job.seed });
   post({ type: 'started', jobId });
-  let batch: EpisodeMetrics[] = [];
-  let lastFlush = Date.now();
-  let lastYield = lastFlush;
+  // Batches (job.batchMs, from the progress rate) keep fast training from flooding the port.
+  const batcher = new EpisodeBatcher(job.batchMs, (metrics) => post({ type: 'episodes', jobId, metrics }));
+  const flush = () => batcher.flush();
+  let lastYield = Date.now();
   let completed = 0;
-  const flush = () => {
-    if (batch.length === 0) return;
-    post({ type: 'episodes', jobId, metrics: batch });
-    batch = [];
-    lastFlush = Date.now();
-  };
   while (completed < job.episodes && !signal.aborted) {
-    batch.push(trainer.trainEpisode());
+    batcher.add(trainer.trainEpisode());
     completed++;
     const now = Date.now();
-    if (completed === 1 || now - lastFlush >= BATCH_MS) flush();
     if (completed % job.saveInterval === 0 && completed < job.episodes) {
       flush();
       post({ type: 'checkpoint', jobId, episode: completed, model: trainer.toModel() });
