@@ -1,7 +1,7 @@
 // Trains the HRL agent on a scenario file from the command line.
 //   npm run train -- --scenario <file.yaml> --episodes N --seed S [--out model.json] [--json]
 // Progress: a bar on a TTY, plain lines otherwise; --json prints one JSON line per progress tick
-// (the training_progress fields of PROTOCOL.md) and a final JSON line.
+// (the training_progress fields of docs/protocol.md) and a final JSON line.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseScenarioYaml, train, ScenarioConfigError, type EpisodeMetrics } from '../src/hrl/index.js';

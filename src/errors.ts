@@ -1,6 +1,6 @@
 /**
  * An error with an HTTP status and a stable code. Fastify's error handler turns it into
- * `{ statusCode, code, error, message }` (PROTOCOL.md §2).
+ * `{ statusCode, code, error, message }` (docs/protocol.md §2).
  */
 export class ServiceError extends Error {
   constructor(

@@ -1,4 +1,4 @@
-// A small browser client of the /ws protocol (PROTOCOL.md §1) for the dashboard:
+// A small browser client of the /ws protocol (docs/protocol.md §1) for the dashboard:
 // one "all runs" subscription for the run list, and a resumable subscription for the
 // selected run. Reconnects with jittered exponential backoff and application pings.
 

@@ -40,7 +40,7 @@ export class HttpError extends Error {
 }
 
 
-/** Typed helper for the training and scenario routes of PROTOCOL.md §2. */
+/** Typed helper for the training and scenario routes of docs/protocol.md §2. */
 export class RestClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;

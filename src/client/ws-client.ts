@@ -127,7 +127,7 @@ const keyOf = (filter: SubscriptionFilter): string =>
   filter.run_id !== undefined ? `run:${filter.run_id}` : filter.scenario_name !== undefined ? `scenario:${filter.scenario_name}` : 'all';
 
 /**
- * Typed client of the `/ws` protocol (PROTOCOL.md §1). Every run subscription resumes
+ * Typed client of the `/ws` protocol (docs/protocol.md §1). Every run subscription resumes
  * after a reconnect from the last seq delivered to the caller, so callers see each run's
  * events once, in order, with no gap; when the server cannot fill a gap it says
  * `resumed: false` and the client reports it (`onResync`, `resync` event).

@@ -1,5 +1,5 @@
 // Per-episode training metrics; the property names are the wire names the
-// service stores and broadcasts (HRL-MODEL.md, PROTOCOL.md).
+// service stores and broadcasts (docs/model.md, docs/protocol.md).
 import { Type, type Static } from '@sinclair/typebox';
 
 export const EpisodeMetricsSchema = Type.Object(

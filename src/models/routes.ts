@@ -19,7 +19,7 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorR
 /** A saved model is a few hundred KiB of JSON; leave room for larger networks. */
 const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 
-/** Model routes of PROTOCOL.md §2, plus import of an exported model. */
+/** Model routes of docs/protocol.md §2, plus import of an exported model. */
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage, models } = app;
 

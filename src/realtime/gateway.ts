@@ -76,7 +76,7 @@ declare module 'fastify' {
   }
 }
 
-/** The `/ws` endpoint of PROTOCOL.md: sessions, subscriptions, resume, heartbeat, limits. */
+/** The `/ws` endpoint of docs/protocol.md: sessions, subscriptions, resume, heartbeat, limits. */
 const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, opts) => {
   const hwm = opts.highWaterMark ?? 1024 * 1024;
   const hardCap = opts.hardCap ?? 8 * 1024 * 1024;

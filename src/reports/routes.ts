@@ -28,7 +28,7 @@ const metadata = (r: ReportRecord): ReportMetadata => ({
   download_url: `/api/reports/${r.report_id}`
 });
 
-/** Report routes of PROTOCOL.md §2. */
+/** Report routes of docs/protocol.md §2. */
 export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { reports } = app;
 

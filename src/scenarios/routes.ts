@@ -32,7 +32,7 @@ const toWire = (s: ScenarioRecord) => ({
 
 const exists = (name: string) => conflict('HRL_SCENARIO_EXISTS', `scenario ${JSON.stringify(name)} already exists`);
 
-/** Scenario routes of PROTOCOL.md §2: CRUD, templates, and the original YAML format in and out. */
+/** Scenario routes of docs/protocol.md §2: CRUD, templates, and the original YAML format in and out. */
 export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { storage } = app;
   /** Stores a new scenario; a taken name is a 409 and the stored one stays as it was. */

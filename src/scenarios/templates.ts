@@ -3,7 +3,7 @@ import { normalizeScenarioConfig } from '../hrl/index.js';
 
 type Row = [name: string, display: string, description: string, income: number, fixed: number, varMean: number, varStd: number, safety: number, cash: number, risk: number, retMean: number, retStd: number];
 
-// The original's five templates (ORIGINAL-API.md): max_months 120, inflation 2 %,
+// The original system's five templates: max_months 120, inflation 2 %,
 // stochastic returns, training and reward defaults.
 const ROWS: Row[] = [
   ['conservative', 'Conservative Profile', 'Steady income, large safety buffer, low risk appetite.', 2500, 1200, 600, 100, 7500, 10000, 0.3, 0.004, 0.015],

@@ -12,7 +12,7 @@ import { notFound } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorResponseSchema };
 
-/** Simulation routes of PROTOCOL.md §2. */
+/** Simulation routes of docs/protocol.md §2. */
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { simulations } = app;
 

@@ -19,7 +19,7 @@ import { notFound } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
-/** Training routes of PROTOCOL.md §2. */
+/** Training routes of docs/protocol.md §2. */
 export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { training, storage } = app;
 

@@ -343,7 +343,7 @@ export class TrainingService {
     });
   }
 
-  /** Stores the final state and frees the scenario before the terminal event goes out (PROTOCOL.md). */
+  /** Stores the final state and frees the scenario before the terminal event goes out (docs/protocol.md). */
   async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error'>>): Promise<void> {
     Object.assign(run.record, patch, { finished_at: new Date().toISOString() });
     try {

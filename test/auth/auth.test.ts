@@ -10,7 +10,7 @@ const READER = 'reader-token-1234';
 const WRITER = 'writer-token-5678';
 const ADMIN = 'admin-token-abcdef';
 
-// One route (or more) from every group of PROTOCOL.md §2, with the scope it needs.
+// One route (or more) from every group of docs/protocol.md §2, with the scope it needs.
 const routes: Array<{ method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; scope: 'read' | 'write' }> = [
   { method: 'GET', url: '/api/scenarios', scope: 'read' },
   { method: 'GET', url: '/api/scenarios/templates', scope: 'read' },

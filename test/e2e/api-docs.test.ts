@@ -8,7 +8,7 @@ t.teardown(() => app.close());
 
 type Json = Record<string, any>;
 
-// PROTOCOL.md §2, with Fastify's path syntax turned into OpenAPI's.
+// docs/protocol.md §2, with Fastify's path syntax turned into OpenAPI's.
 const ROUTES: Array<[string, string]> = [
   ['get', '/health'],
   ['get', '/api/scenarios/'],
