@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -10,6 +11,10 @@ import { loadTokens } from './auth/tokens.js';
 import { busPlugin } from './bus/bus-plugin.js';
 import { trustProxyOption, type Config } from './config.js';
 import { HealthResponseSchema } from './contracts/health.js';
+import { errorHandlerPlugin } from './http/error-handler.js';
+import { hostPolicy } from './http/host-check.js';
+import { redactUrl } from './http/redact-url.js';
+import { requestGuardPlugin } from './http/request-guard.js';
 import { formatSchemaError } from './http/schema-errors.js';
 import { gatewayPlugin } from './realtime/gateway.js';
 import { scenarioRoutes } from './scenarios/routes.js';
@@ -36,9 +41,6 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 export const WS_MAX_PAYLOAD = 64 * 1024;
 
-/** Request log lines never carry a token from the query string. */
-const redactUrl = (url: string) => url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
-
 export interface BuildOptions {
   /** Where log lines go (default stdout); tests capture them here. */
   logStream?: { write(line: string): void };
@@ -62,10 +64,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ajv: { customOptions: { removeAdditional: false } },
     schemaErrorFormatter: formatSchemaError,
     trustProxy: trustProxyOption(config.trustProxy),
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Quoted in 5xx bodies and logged with the failure: unique across restarts and processes.
+    genReqId: () => randomUUID()
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const tokens = loadTokens(config);
+  const hosts = hostPolicy(config);
   app.decorate('config', config);
 
   // Services, each a named plugin choosing its implementation from config. Order matters
@@ -90,6 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       server.close(() => done());
     }
   });
+  await app.register(errorHandlerPlugin);
 
   // Cheap refusals first: overload, CORS preflight, flood, then credentials.
   if (config.maxEventLoopDelayMs > 0) {
@@ -97,11 +103,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   const origins = config.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length > 0) await app.register(cors, { origin: origins, credentials: true });
+  await app.register(requestGuardPlugin, { hosts, corsOrigins: origins });
   if (config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, { max: config.rateLimitPerMinute, timeWindow: '1 minute' });
   }
   // The dashboard's page and assets hold no data: they load without a token and ask for one.
-  await app.register(authPlugin, { tokens, publicPaths: ['/health', ...DASHBOARD_PUBLIC_PATHS], publicPrefixes: DASHBOARD_PUBLIC_PREFIXES });
+  await app.register(authPlugin, { tokens, publicPaths: ['/health', ...DASHBOARD_PUBLIC_PATHS], publicPrefixes: DASHBOARD_PUBLIC_PREFIXES, maxFailuresPerMinute: config.authFailuresPerMinute });
 
   const { bus, training, storage } = app;
   await app.register(gatewayPlugin, {

@@ -26,6 +26,13 @@ export const ConfigSchema = Type.Object({
   tokensFile: Type.String({ default: '' }),
   /** Comma-separated origins allowed by CORS; empty: CORS off. */
   corsOrigins: Type.String({ default: '' }),
+  /**
+   * Comma-separated `host` or `host:port` values accepted in the Host header (DNS-rebinding
+   * guard); `*` accepts any. Loopback names are accepted as well while HOST is loopback.
+   */
+  allowedHosts: Type.String({ default: '' }),
+  /** Failed authentications per minute per client address before it gets 429 for the rest of the minute. */
+  authFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 100_000, default: 30 }),
   /** REST requests per minute per client address; 0 turns the limit off. */
   rateLimitPerMinute: Type.Integer({ minimum: 0, default: 1200 }),
   maxConnections: Type.Integer({ minimum: 1, default: 10_000 }),
@@ -63,6 +70,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   tokens: 'HRL_TOKENS',
   tokensFile: 'HRL_TOKENS_FILE',
   corsOrigins: 'HRL_CORS_ORIGINS',
+  allowedHosts: 'HRL_ALLOWED_HOSTS',
+  authFailuresPerMinute: 'HRL_AUTH_FAILURES_PER_MINUTE',
   rateLimitPerMinute: 'HRL_RATE_LIMIT',
   maxConnections: 'HRL_MAX_CONNECTIONS',
   maxConnectionsPerIp: 'HRL_MAX_CONNECTIONS_PER_IP',

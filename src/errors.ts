@@ -1,3 +1,6 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply } from 'fastify';
+
 /**
  * An error with an HTTP status and a stable code. Fastify's error handler turns it into
  * `{ statusCode, code, error, message }` (docs/protocol.md §2).
@@ -17,3 +20,7 @@ export const notFound = (what: string, id: string) =>
   new ServiceError(404, 'HRL_NOT_FOUND', `${what} ${JSON.stringify(id)} not found`);
 
 export const conflict = (code: string, message: string) => new ServiceError(409, code, message);
+
+/** Sends the service's error body, `{ statusCode, code, error, message }`, from a hook. */
+export const replyError = (reply: FastifyReply, statusCode: number, code: string, message: string) =>
+  reply.code(statusCode).send({ statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message });

@@ -2,9 +2,12 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
+// Settings read while building (tokens, allowed hosts) fail as ConfigError too: one line, exit 1.
 let config;
+let app;
 try {
   config = loadConfig();
+  app = await buildApp(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -12,8 +15,6 @@ try {
   }
   throw error;
 }
-
-const app = await buildApp(config);
 // A second signal, or a shutdown longer than HRL_SHUTDOWN_MS, exits at once with code 1.
 closeWithGrace({ delay: config.shutdownMs, logger: { error: (m: string) => app.log.error(m) } }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'closing after an uncaught error');

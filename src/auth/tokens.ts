@@ -31,9 +31,16 @@ export function parseTokens(spec: string, setting: string): TokenEntry[] {
   return entries;
 }
 
-/** Tokens from HRL_TOKENS and the HRL_TOKENS_FILE file together. */
+/**
+ * Tokens from HRL_TOKENS and the HRL_TOKENS_FILE file together. A setting that is given but
+ * yields no token stops start-up: asking for tokens and getting an open service is the
+ * one outcome nobody wants.
+ */
 export function loadTokens(config: { tokens: string; tokensFile: string }): TokenEntry[] {
   const fromEnv = parseTokens(config.tokens, 'HRL_TOKENS');
+  if (config.tokens.trim() !== '' && fromEnv.length === 0) {
+    throw new ConfigError('Invalid configuration HRL_TOKENS: it is set but holds no token; unset it to run open, or give <token>:<scopes> entries');
+  }
   if (!config.tokensFile) return fromEnv;
   let text: string;
   try {
@@ -41,7 +48,13 @@ export function loadTokens(config: { tokens: string; tokensFile: string }): Toke
   } catch (error) {
     throw new ConfigError(`Invalid configuration HRL_TOKENS_FILE: cannot read ${config.tokensFile} (${(error as NodeJS.ErrnoException).code})`);
   }
-  return [...fromEnv, ...parseTokens(text, 'HRL_TOKENS_FILE')];
+  const fromFile = parseTokens(text, 'HRL_TOKENS_FILE');
+  if (fromFile.length === 0) {
+    throw new ConfigError(
+      `Invalid configuration HRL_TOKENS_FILE: ${config.tokensFile} holds no token (one <token>:<scopes> per line); refusing to start open`
+    );
+  }
+  return [...fromEnv, ...fromFile];
 }
 
 /** The scopes of a presented token, or null when it is unknown. Compares against every entry. */

@@ -1,5 +1,7 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp } from '../../src/app.js';
@@ -36,7 +38,13 @@ let app: FastifyInstance;
 let wsUrl: string;
 t.before(async () => {
   app = await buildApp(
-    testConfig({ dataDir: t.testdir(), logLevel: 'trace', tokens: `${READER}:read,${WRITER}:write,${ADMIN}:read+write` }),
+    // This file presents dozens of wrong tokens on purpose; the guessing limit has its own test.
+    testConfig({
+      dataDir: t.testdir(),
+      logLevel: 'trace',
+      tokens: `${READER}:read,${WRITER}:write,${ADMIN}:read+write`,
+      authFailuresPerMinute: 1000
+    }),
     { logStream: { write: (line: string) => void logs.push(line) } }
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -148,3 +156,31 @@ t.test('tokens from HRL_TOKENS_FILE (one per line, # comments) work like HRL_TOK
   t.equal(stopAsWriter.statusCode, 409, 'write scope passes auth (no run is active)');
 });
 
+
+t.test('HRL_TOKENS_FILE or HRL_TOKENS that yield no token stop start-up instead of running open', async (t) => {
+  const dir = t.testdir({ 'empty.txt': '', 'comments.txt': '# all tokens were revoked\n\n   # none left\n' });
+  for (const file of ['empty.txt', 'comments.txt']) {
+    await t.rejects(buildApp(testConfig({ dataDir: `${dir}/data`, tokensFile: `${dir}/${file}` })), {
+      name: 'ConfigError',
+      message: new RegExp(`HRL_TOKENS_FILE: .*${file} holds no token`)
+    });
+  }
+  await t.rejects(buildApp(testConfig({ dataDir: `${dir}/data`, tokens: ' , ' })), { name: 'ConfigError', message: /HRL_TOKENS: it is set but holds no token/ });
+});
+
+t.test('the server process started with an empty HRL_TOKENS_FILE exits 1 with one line naming the variable', async (t) => {
+  const dir = t.testdir({ 'tokens.txt': '# nothing here\n' });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../src/server.ts', import.meta.url))], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HRL_DATA_DIR: `${dir}/data`, HRL_TOKENS: '', HRL_TOKENS_FILE: `${dir}/tokens.txt` },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 1);
+  t.match(stderr.trim(), /^Invalid configuration HRL_TOKENS_FILE: .*tokens\.txt holds no token/);
+  t.notMatch(stdout, /Server listening/, 'it never listened');
+});
