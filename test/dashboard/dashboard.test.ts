@@ -43,8 +43,14 @@ t.test('the dashboard at / starts a run from the UI and charts it live to comple
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  // The dashboard runs under its Content-Security-Policy; anything it blocks is recorded here.
+  await page.addInitScript(
+    "window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+  );
 
-  await page.goto(url);
+  const response = await page.goto(url);
+  t.match(response?.headers()['content-security-policy'], /default-src 'none'.*frame-ancestors 'none'/, 'the page is served with its CSP');
+  t.equal(response?.headers()['x-frame-options'], 'DENY');
   await page.getByText('live', { exact: true }).waitFor();
   // Every control is reachable by its label.
   const scenario = page.getByLabel('Scenario');
@@ -102,7 +108,24 @@ t.test('the dashboard at / starts a run from the UI and charts it live to comple
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stopped.png'), fullPage: true });
   });
 
-  t.test('the page raised no script errors', async (t) => {
+  t.test('the page raised no script errors and its CSP blocked nothing it needs', async (t) => {
     t.same(pageErrors, []);
+    t.same(await page.evaluate('window.cspViolations'), []);
+  });
+
+  t.test('a page on another origin cannot frame the dashboard', async (t) => {
+    const framing = await browser.newPage();
+    t.teardown(() => framing.close());
+    const other = url.replace('127.0.0.1', 'localhost'); // another origin served by the same process
+    await framing.goto(`${other}/health`);
+    const refusals: string[] = [];
+    framing.on('console', (m) => m.type() === 'error' && refusals.push(m.text()));
+    await framing.evaluate(
+      `new Promise((resolve) => { const f = document.createElement('iframe'); f.onload = resolve; f.src = ${JSON.stringify(url)}; document.body.append(f); })`
+    );
+    const frame = framing.frames().find((f) => f !== framing.mainFrame());
+    t.ok(frame, 'the iframe exists');
+    t.equal(await frame!.locator('h1').count().catch(() => 0), 0, 'the framed dashboard rendered nothing');
+    t.match(refusals.join('\n'), /frame-ancestors|X-Frame-Options/, 'Chromium says why');
   });
 });
