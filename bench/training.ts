@@ -174,10 +174,10 @@ function quality(name: string, override?: { label: string; training: Partial<Sce
 const widths = {
   executor: `tanh MLPs: policy 11→${HYPER.executorHidden.join('→')}→3, value 11→${HYPER.executorValueHidden.join('→')}→1`,
   strategist: `tanh MLPs: policy 5→${HYPER.strategistHidden.join('→')}→3, value 5→${HYPER.strategistValueHidden.join('→')}→1`,
-  ppo: { epochs: HYPER.epochs, executor_rollout: HYPER.executorRollout, strategist_rollout: HYPER.strategistRollout, minibatch: 'training.batch_size' },
+  ppo: 'resolved per scenario (training.auto): see training_settings in the quality rows',
 };
 log(`networks: executor ${widths.executor}; strategist ${widths.strategist}`);
-log(`PPO: ${HYPER.epochs} epochs, rollout ${HYPER.executorRollout} months (executor) / ${HYPER.strategistRollout} decisions (strategist), minibatch = training.batch_size\n`);
+log('PPO settings: resolved per scenario by training.auto (docs/model.md)\n');
 
 const speeds: Record<string, ReturnType<typeof speed>> = {};
 for (const s of SCENARIOS) {

@@ -4,7 +4,7 @@
 // (the training_progress fields of docs/protocol.md) and a final JSON line.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseScenarioYaml, train, ScenarioConfigError, type EpisodeMetrics } from '../src/hrl/index.js';
+import { parseScenarioYaml, resolveTrainingSettings, train, ScenarioConfigError, type EpisodeMetrics } from '../src/hrl/index.js';
 
 const USAGE = 'usage: npm run train -- --scenario <file.yaml> [--episodes N] [--seed S] [--out model.json] [--json]';
 
@@ -13,8 +13,8 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-function intArg(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
+function intArg(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer (got ${v})\n${USAGE}`);
   return n;
@@ -54,8 +54,10 @@ try {
   if (err instanceof ScenarioConfigError) fail(`${args.scenario}: ${err.message}`);
   throw err;
 }
-const episodes = intArg('episodes', args.episodes, config.training.num_episodes);
-const seed = intArg('seed', args.seed, 0);
+// Without --episodes: the auto budget (training.auto, the default) or the file's num_episodes (auto: false).
+const settings = resolveTrainingSettings(config, { episodes: intArg('episodes', args.episodes) });
+const episodes = settings.num_episodes;
+const seed = intArg('seed', args.seed) ?? 0;
 const json = args.json;
 const tty = !json && process.stderr.isTTY === true;
 
@@ -98,7 +100,7 @@ const tickEveryMs = json || tty ? 100 : 1000;
 
 try {
   const result = await train(config, {
-    episodes,
+    episodes: args.episodes === undefined ? undefined : episodes,
     seed,
     signal: ac.signal,
     yieldEvery: 50,
@@ -123,6 +125,7 @@ try {
     episodes_completed: result.episodesCompleted,
     total_episodes: episodes,
     seed,
+    training_settings: result.settings,
     duration_s: duration,
     steps_per_s: steps / Math.max(duration, 1e-9),
     final_metrics: last ?? null,

@@ -3,39 +3,52 @@
 // observation and the goal. Both are Gaussian PPO learners; the executor's
 // Gaussian lives in logit space and is mapped onto the simplex by ONE softmax
 // (defect 1), the strategist's goal components by sigmoids.
+//
+// Both levels value the same thing, the episode reward users read (monthly
+// reward incl. λ and μ), discounted per month by the same γ: the strategist's
+// period reward is the discounted sum of its months, and the executor's return
+// ends at each period boundary where it continues with the strategist's value
+// of the next decision state (option-style bootstrap). The executor therefore
+// needs only a period's horizon of its own; the long horizon is carried by
+// the strategist's value, and the goals tie the executor to its plan through
+// two training-only terms (never part of the reported reward).
 import type { ScenarioConfig } from './config.js';
-import { BudgetEnv, OBS, OBS_SIZE, highLevelReward } from './env.js';
+import { BudgetEnv, OBS, OBS_SIZE } from './env.js';
 import { GaussianPpo, type PpoOptions } from './ppo.js';
 import type { Rng } from './rng.js';
+import type { TrainingSettings } from './settings.js';
 
-export const EXECUTOR_INPUT = OBS_SIZE + 3;
+/** Observation (8) + progress within the strategist period (1) + goal (2). */
+export const EXECUTOR_INPUT = OBS_SIZE + 1 + 2;
 export const STRATEGIST_INPUT = 5;
 export const ACTION_SIZE = 3;
-export const GOAL_SIZE = 3;
+/** [target_invest_ratio, safety_buffer]; model format 1 also had an `aggressiveness` that nothing used. */
+export const GOAL_SIZE = 2;
 
-/** Hyper-parameters not in the scenario file (the same for every run; docs/model.md explains each). */
+/** Hyper-parameters not in the scenario file or the resolved settings (docs/model.md explains each). */
 export const HYPER = {
   executorHidden: [32, 16],
   executorValueHidden: [32],
   strategistHidden: [32, 16],
   strategistValueHidden: [32],
-  gaeLambda: 0.95,
   clip: 0.2,
-  epochs: 3,
-  executorRollout: 2048,
-  strategistRollout: 256,
   entCoef: 0.003,
   maxGradNorm: 0.5,
   initLogStd: -0.5,
   minLogStd: -3,
   maxLogStd: 1,
-  /** Weight of the executor's intrinsic goal-adherence term, in normalized reward units per month. */
-  goalBonus: 0.02,
+  /** Training-only executor term: −investBonus·|a_invest − target_invest_ratio| per month (normalized units). */
+  investBonus: 0.02,
+  /** Training-only executor term: −bufferBonus·max(0, safety_buffer − cash)/income per month. */
+  bufferBonus: 0.02,
   /** Safety-buffer goals range over [0, maxBufferMonths] months of income. */
   maxBufferMonths: 3,
 } as const;
 for (const v of Object.values(HYPER)) if (Array.isArray(v)) Object.freeze(v);
 Object.freeze(HYPER);
+
+/** hrl: both levels (the product). flat: the executor alone, goals zero, no period bootstrap (the ablation baseline). */
+export type AgentMode = 'hrl' | 'flat';
 
 /**
  * Fixed feature scaling, derived once from the training config and stored in the model, so the
@@ -57,6 +70,31 @@ export function normalizationFor(config: ScenarioConfig): Normalization {
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+/**
+ * The executor's prior: logits of "consume the expected variable expense, split the rest evenly
+ * between investing and saving" ([(1 − e)/2, (1 − e)/2, e], e = expected expense ÷ the month's
+ * budget at current prices, capped at 1; each share floored at PRIOR_FLOOR so every share stays
+ * reachable). The executor's Gaussian is over offsets from these logits (a residual policy), so a
+ * fresh executor already budgets sensibly and learning spends its samples on what a rule of thumb
+ * cannot do (when to stop building the cash buffer, the end of the horizon, the spread of the
+ * expense, returns).
+ */
+export const PRIOR_FLOOR = 0.01;
+
+export function expectedExpenseShare(env: BudgetEnv): number {
+  const price = env.priceLevel(env.month);
+  const budget = env.env.income - env.env.fixed_expenses * price;
+  if (budget <= 0) return 1;
+  return Math.min(1, (env.env.variable_expense_mean * price) / budget);
+}
+
+export function priorLogits(e: number, out: Float64Array): void {
+  const rest = Math.log(Math.max(PRIOR_FLOOR, (1 - e) / 2));
+  out[0] = rest;
+  out[1] = rest;
+  out[2] = Math.log(Math.max(PRIOR_FLOOR, e));
 }
 
 /** One softmax from logits to [invest, save, consume]. */
@@ -92,22 +130,23 @@ export interface EpisodeTrace {
   rewards: number[];
 }
 
-export function ppoOptions(config: ScenarioConfig, level: 'executor' | 'strategist'): PpoOptions {
-  const t = config.training;
-  const maxDecisions = Math.ceil(config.environment.max_months / t.high_period) + 1;
+export function ppoOptions(config: ScenarioConfig, settings: TrainingSettings, level: 'executor' | 'strategist'): PpoOptions {
+  const maxDecisions = Math.ceil(config.environment.max_months / settings.high_period) + 1;
   const exec = level === 'executor';
-  const rollout = exec ? HYPER.executorRollout : HYPER.strategistRollout;
+  const rollout = exec ? settings.executor_rollout : settings.strategist_rollout;
   return {
     inputDim: exec ? EXECUTOR_INPUT : STRATEGIST_INPUT,
     actDim: exec ? ACTION_SIZE : GOAL_SIZE,
     hidden: exec ? HYPER.executorHidden : HYPER.strategistHidden,
     valueHidden: exec ? HYPER.executorValueHidden : HYPER.strategistValueHidden,
-    lr: exec ? t.learning_rate_low : t.learning_rate_high,
-    gamma: exec ? t.gamma_low : t.gamma_high,
-    lam: HYPER.gaeLambda,
+    lr: exec ? settings.learning_rate_low : settings.learning_rate_high,
+    valueLr: exec ? settings.value_learning_rate_low : settings.value_learning_rate_high,
+    valueScale: settings.value_scale,
+    gamma: exec ? settings.gamma_low : settings.gamma_high,
+    lam: settings.gae_lambda,
     clip: HYPER.clip,
-    epochs: HYPER.epochs,
-    minibatch: t.batch_size,
+    epochs: settings.epochs,
+    minibatch: settings.batch_size,
     entCoef: HYPER.entCoef,
     maxGradNorm: HYPER.maxGradNorm,
     rollout,
@@ -122,25 +161,32 @@ export class HrlAgent {
   readonly executor: GaussianPpo;
   readonly strategist: GaussianPpo;
   readonly norm: Normalization;
+  readonly mode: AgentMode;
+  readonly settings: TrainingSettings;
+  /** When set (evaluation only), the executor sees this goal instead of the strategist's (the frozen-goal ablation). */
+  frozenGoal: Float64Array | null = null;
   private readonly highPeriod: number;
-  private readonly config: ScenarioConfig;
+  private readonly gamma: number;
   // Scratch buffers, reused every month.
   private readonly obs = new Float64Array(OBS_SIZE);
   private readonly xe = new Float64Array(EXECUTOR_INPUT);
   private readonly xs = new Float64Array(STRATEGIST_INPUT);
   private readonly ze = new Float64Array(ACTION_SIZE);
+  private readonly prior = new Float64Array(ACTION_SIZE);
   private readonly zs = new Float64Array(GOAL_SIZE);
   readonly action = new Float64Array(ACTION_SIZE);
   private readonly prevAction = new Float64Array(ACTION_SIZE);
-  /** [target_invest_ratio, safety_buffer (euros), aggressiveness] */
+  /** [target_invest_ratio, safety_buffer (euros)] */
   readonly goal = new Float64Array(GOAL_SIZE);
 
-  constructor(config: ScenarioConfig, rng: Rng, norm: Normalization = normalizationFor(config)) {
-    this.config = config;
+  constructor(config: ScenarioConfig, settings: TrainingSettings, rng: Rng, norm: Normalization = normalizationFor(config), mode: AgentMode = 'hrl') {
     this.norm = norm;
-    this.highPeriod = config.training.high_period;
-    this.executor = new GaussianPpo(ppoOptions(config, 'executor'), rng);
-    this.strategist = new GaussianPpo(ppoOptions(config, 'strategist'), rng);
+    this.mode = mode;
+    this.settings = settings;
+    this.highPeriod = settings.high_period;
+    this.gamma = settings.gamma_low;
+    this.executor = new GaussianPpo(ppoOptions(config, settings, 'executor'), rng);
+    this.strategist = new GaussianPpo(ppoOptions(config, settings, 'strategist'), rng);
   }
 
   private strategistFeatures(env: BudgetEnv, cashPositiveFraction: number): void {
@@ -153,7 +199,7 @@ export class HrlAgent {
     x[4] = cashPositiveFraction;
   }
 
-  private executorFeatures(): void {
+  private executorFeatures(month: number): void {
     const m = this.norm.money;
     const o = this.obs;
     const x = this.xe;
@@ -165,69 +211,84 @@ export class HrlAgent {
     x[5] = o[OBS.riskTolerance] - 0.5;
     x[6] = o[OBS.monthsRemaining] / this.norm.months;
     x[7] = Math.asinh(o[OBS.portfolio] / (4 * m));
-    x[8] = this.goal[0];
-    x[9] = this.goal[1] / m;
-    x[10] = this.goal[2];
+    x[8] = (month % this.highPeriod) / this.highPeriod;
+    x[9] = this.goal[0];
+    x[10] = this.goal[1] / m;
   }
 
   private setGoal(): void {
+    if (this.frozenGoal) {
+      this.goal[0] = this.frozenGoal[0];
+      this.goal[1] = this.frozenGoal[1];
+      return;
+    }
     const z = this.zs;
     this.goal[0] = sigmoid(z[0]);
     this.goal[1] = HYPER.maxBufferMonths * sigmoid(z[1]) * this.norm.money;
-    this.goal[2] = sigmoid(z[2]);
   }
 
   /**
-   * Plays one episode. `learn` records transitions into both rollout buffers (and implies a
+   * Plays one episode. `learn` records transitions into the rollout buffers (and implies a
    * stochastic policy); otherwise the policy is stochastic only if `stochastic` is set.
+   * `goals`, when given, receives every goal the strategist set (for the frozen-goal ablation).
    */
-  runEpisode(env: BudgetEnv, learn: boolean, stochastic: boolean, trace?: EpisodeTrace): EpisodeSummary {
+  runEpisode(env: BudgetEnv, learn: boolean, stochastic: boolean, trace?: EpisodeTrace, goals?: number[][]): EpisodeSummary {
     const sample = learn || stochastic;
-    const reward = this.config.reward;
+    const hrl = this.mode === 'hrl';
     const scale = 1 / this.norm.reward;
+    const g = this.gamma;
     env.reset();
     let total = 0;
     let sumSq = 0;
     let cashPositive = 0;
     let gap = 0;
     let change = 0;
-    let periodLow = 0;
-    let periodWealth0 = 0;
-    let periodCashPositive = 0;
+    let periodReturn = 0; // Σ γ^k r_k (normalized) over the current period
+    let periodDiscount = 1; // γ^(months so far in the period)
     let decided = false;
+    if (!hrl) this.goal.fill(0);
     while (!env.done) {
-      if (env.month % this.highPeriod === 0) {
-        if (decided && learn) {
-          this.strategist.reward(highLevelReward(reward, periodLow, env.wealth - periodWealth0, periodCashPositive) * scale, false);
-        }
+      if (hrl && env.month % this.highPeriod === 0) {
         this.strategistFeatures(env, env.month === 0 ? 1 : cashPositive / env.month);
         this.strategist.act(this.xs, this.zs, sample, learn);
+        if (decided && learn) {
+          // Close the previous period: the strategist's step reward, and the executor's segment,
+          // whose return continues with the strategist's value of this decision state.
+          this.strategist.rewardAt(this.strategist.size - 2, periodReturn, false, 0, periodDiscount);
+          this.executor.endSegment(this.strategist.lastValue);
+        }
         this.setGoal();
+        if (goals) goals.push([this.goal[0], this.goal[1]]);
         decided = true;
-        periodLow = 0;
-        periodWealth0 = env.wealth;
-        periodCashPositive = 0;
+        periodReturn = 0;
+        periodDiscount = 1;
       }
       env.observe(this.obs);
-      this.executorFeatures();
+      this.executorFeatures(env.month);
       this.executor.act(this.xe, this.ze, sample, learn);
-      softmax3(this.ze, this.action);
+      priorLogits(expectedExpenseShare(env), this.prior);
+      this.prior[0] += this.ze[0];
+      this.prior[1] += this.ze[1];
+      this.prior[2] += this.ze[2];
+      softmax3(this.prior, this.action);
       const a = this.action;
       const r = env.step(a[0], a[1], a[2]);
-      const g = Math.abs(a[0] - this.goal[0]);
-      if (learn) this.executor.reward(r * scale - HYPER.goalBonus * g, env.done);
+      const goalGap = Math.abs(a[0] - this.goal[0]);
+      if (learn) {
+        let rl = r * scale;
+        if (hrl) rl -= HYPER.investBonus * goalGap + (HYPER.bufferBonus * Math.max(0, this.goal[1] - env.cash)) / this.norm.money;
+        this.executor.reward(rl, env.done);
+        periodReturn += periodDiscount * r * scale;
+        periodDiscount *= g;
+      }
       total += r;
       sumSq += r * r;
-      gap += g;
+      gap += goalGap;
       if (env.month > 1) change += 0.5 * (Math.abs(a[0] - this.prevAction[0]) + Math.abs(a[1] - this.prevAction[1]) + Math.abs(a[2] - this.prevAction[2]));
       this.prevAction[0] = a[0];
       this.prevAction[1] = a[1];
       this.prevAction[2] = a[2];
-      periodLow += r;
-      if (env.cash > 0) {
-        cashPositive++;
-        periodCashPositive++;
-      }
+      if (env.cash > 0) cashPositive++;
       if (trace) {
         trace.cash.push(env.cash);
         trace.invested.push(env.contributed);
@@ -236,7 +297,7 @@ export class HrlAgent {
         trace.rewards.push(r);
       }
     }
-    if (learn) this.strategist.reward(highLevelReward(reward, periodLow, env.wealth - periodWealth0, periodCashPositive) * scale, true);
+    if (learn && hrl) this.strategist.reward(periodReturn, true);
     const n = env.month;
     const mean = total / n;
     const variance = Math.max(0, sumSq / n - mean * mean);

@@ -33,6 +33,12 @@ export const TrainingConfigSchema = Type.Object(
     batch_size: Type.Integer({ exclusiveMinimum: 0, default: 32 }),
     learning_rate_low: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.0003 }),
     learning_rate_high: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.0001 }),
+    auto: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description: 'true: the learner derives discount, rollout length, learning rates and (unless num_episodes is given with the run) the episode budget from the horizon; false: the values above are used verbatim',
+      }),
+    ),
   },
   { $id: 'TrainingConfig', additionalProperties: false },
 );
@@ -87,6 +93,7 @@ function describe(v: unknown): string {
 }
 
 function ruleText(schema: TSchema): string {
+  if (schema.type === 'boolean') return 'must be true or false';
   if (Array.isArray(schema.anyOf)) return `must be one of ${schema.anyOf.map((s: TSchema) => String(s.const)).join(', ')}`;
   const lo = schema.exclusiveMinimum !== undefined ? { v: schema.exclusiveMinimum as number, open: true } : schema.minimum !== undefined ? { v: schema.minimum as number, open: false } : undefined;
   const hi = schema.maximum !== undefined ? (schema.maximum as number) : undefined;

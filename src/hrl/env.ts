@@ -22,12 +22,16 @@ export function monthlyRate(annual: number): number {
   return Math.pow(1 + annual, 1 / 12) - 1;
 }
 
-/** The four reward terms of a month, already scaled by 1/1000 and signed as they enter the reward. */
+/** The reward terms of a month, already scaled by 1/1000 and signed as they enter the reward. */
 export interface RewardTerms {
   invest: number;
   stability: number;
   overspend: number;
   debt: number;
+  /** λ·Δ(total wealth)/1000 of the month (set by BudgetEnv.step only). */
+  wealth?: number;
+  /** μ when the month ended with cash > 0 (set by BudgetEnv.step only). */
+  solvency?: number;
 }
 
 /**
@@ -46,6 +50,15 @@ export function lowLevelReward(reward: RewardConfig, threshold: number, invested
     terms.debt = debt;
   }
   return inv + stab + over + debt;
+}
+
+/**
+ * The reward of one month, the unit everything is scored and trained in: the low-level terms plus
+ * λ·Δ(total wealth)/1000 plus μ if the month ended with cash > 0. Summed over a strategist period
+ * it equals highLevelReward of that period; summed over an episode it is `episode_reward`.
+ */
+export function monthlyReward(reward: RewardConfig, low: number, wealthChange: number, cashAfter: number): number {
+  return low + (reward.lambda * wealthChange) / 1000 + (cashAfter > 0 ? reward.mu : 0);
 }
 
 /**
@@ -72,7 +85,9 @@ export class BudgetEnv {
   done = true;
 
   // What the last step did (read by the trainer and the tests; no allocation per step).
-  readonly terms: RewardTerms = { invest: 0, stability: 0, overspend: 0, debt: 0 };
+  readonly terms: RewardTerms = { invest: 0, stability: 0, overspend: 0, debt: 0, wealth: 0, solvency: 0 };
+  /** The low-level (α, β, γ, δ) part of the last month's reward. */
+  lastLowReward = 0;
   lastReturn = 0;
   lastGain = 0;
   lastInvested = 0;
@@ -127,7 +142,8 @@ export class BudgetEnv {
 
   /**
    * Simulates one month with allocation [invest, save, consume] (normalized onto the simplex here,
-   * so callers may pass any non-negative weights). Returns the low-level reward.
+   * so callers may pass any non-negative weights). Returns the month's reward (monthlyReward: the
+   * low-level terms, λ·Δwealth and μ); the low-level part is in `lastLowReward`.
    */
   step(invest: number, save: number, consume: number): number {
     if (this.done) throw new Error('step() after the episode ended; call reset()');
@@ -151,6 +167,7 @@ export class BudgetEnv {
     if (e.investment_return_type === 'fixed') r = e.investment_return_mean;
     else if (e.investment_return_type === 'stochastic') r = e.investment_return_mean + e.investment_return_std * this.rng.normal();
     if (r < -1) r = -1;
+    const wealthBefore = this.cash + this.portfolio;
     const gain = this.portfolio * r;
     this.portfolio += gain;
 
@@ -177,7 +194,12 @@ export class BudgetEnv {
     this.contributed += invested;
     this.lastVariableExpense = v;
 
-    const reward = lowLevelReward(this.reward, e.safety_threshold, invested, overspend, this.cash, this.terms);
+    const low = lowLevelReward(this.reward, e.safety_threshold, invested, overspend, this.cash, this.terms);
+    const wealthChange = this.cash + this.portfolio - wealthBefore;
+    const reward = monthlyReward(this.reward, low, wealthChange, this.cash);
+    this.terms.wealth = (this.reward.lambda * wealthChange) / 1000;
+    this.terms.solvency = this.cash > 0 ? this.reward.mu : 0;
+    this.lastLowReward = low;
 
     this.lastReturn = r;
     this.lastGain = gain;

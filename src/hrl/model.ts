@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ScenarioConfigSchema, normalizeScenarioConfig, ScenarioConfigError, type ScenarioConfig } from './config.js';
 import { HrlAgent, ppoOptions } from './agent.js';
+import { TrainingSettingsSchema, type TrainingSettings } from './settings.js';
 import { Rng } from './rng.js';
 import type { GaussianPpo } from './ppo.js';
 
@@ -20,11 +21,15 @@ const NetworkSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The model format this build writes and reads. */
+export const MODEL_VERSION = 2;
+
 export const HrlModelSchema = Type.Object(
   {
     format: Type.Literal('hrl-finance-model'),
-    version: Type.Literal(1),
+    version: Type.Literal(MODEL_VERSION),
     config: ScenarioConfigSchema,
+    training_settings: TrainingSettingsSchema,
     seed: Type.Number(),
     episodes_trained: Type.Integer({ minimum: 0 }),
     normalization: Type.Object(
@@ -68,11 +73,12 @@ function dumpNet(ppo: GaussianPpo): HrlModel['executor'] {
   };
 }
 
-export function modelFromAgent(agent: HrlAgent, config: ScenarioConfig, seed: number, episodes: number): HrlModel {
+export function modelFromAgent(agent: HrlAgent, config: ScenarioConfig, seed: number, episodes: number, settings: TrainingSettings): HrlModel {
   return {
     format: 'hrl-finance-model',
-    version: 1,
+    version: MODEL_VERSION,
     config: structuredClone(config),
+    training_settings: { ...settings },
     seed,
     episodes_trained: episodes,
     normalization: { ...agent.norm },
@@ -87,7 +93,12 @@ export function loadModel(json: unknown): HrlModel {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelFormatError('model must be a JSON object');
   const m = json as Record<string, unknown>;
   if (m.format !== 'hrl-finance-model') throw new ModelFormatError(`model.format must be "hrl-finance-model" (got ${JSON.stringify(m.format)})`);
-  if (m.version !== 1) throw new ModelFormatError(`model.version ${JSON.stringify(m.version)} is not supported (this build reads version 1)`);
+  if (m.version === 1) {
+    throw new ModelFormatError(
+      `model.version 1 is no longer supported (this build reads version ${MODEL_VERSION}): version 1 models were trained on the low-level reward alone, with three goal inputs of which one fed nothing and no recorded training settings; retrain the scenario to get a version ${MODEL_VERSION} model`,
+    );
+  }
+  if (m.version !== MODEL_VERSION) throw new ModelFormatError(`model.version ${JSON.stringify(m.version)} is not supported (this build reads version ${MODEL_VERSION})`);
   try {
     normalizeScenarioConfig(m.config);
   } catch (err) {
@@ -99,7 +110,7 @@ export function loadModel(json: unknown): HrlModel {
     throw new ModelFormatError(`model${e?.path.replaceAll('/', '.') ?? ''}: ${e?.message ?? 'invalid'}`);
   }
   const model = json as HrlModel;
-  const expected = { executor: ppoOptions(model.config, 'executor'), strategist: ppoOptions(model.config, 'strategist') };
+  const expected = { executor: ppoOptions(model.config, model.training_settings, 'executor'), strategist: ppoOptions(model.config, model.training_settings, 'strategist') };
   for (const level of ['executor', 'strategist'] as const) {
     const net = model[level];
     const o = expected[level];
@@ -122,7 +133,7 @@ export function agentFromModel(model: HrlModel, config: ScenarioConfig): HrlAgen
   // Network init draws from this throwaway generator and is overwritten at once; the run's own
   // generator is never touched, so evaluation streams stay aligned across policies.
   // The strategist keeps the decision period it was trained with; environment and reward come from `config`.
-  const agent = new HrlAgent({ ...config, training: model.config.training }, new Rng(0), { ...model.normalization });
+  const agent = new HrlAgent({ ...config, training: model.config.training }, model.training_settings, new Rng(0), { ...model.normalization });
   for (const level of ['executor', 'strategist'] as const) {
     const net = model[level];
     const ppo = agent[level];

@@ -63,13 +63,19 @@ export function ppoPolicyLoss(
   return -surrogate - entCoef * gaussianEntropy(logStd, n);
 }
 
-/** GAE(λ) over a buffer of whole episodes; `done[i]` marks the last step of an episode (no bootstrap after it). */
+/**
+ * GAE(λ) over a buffer of whole segments. `done[i]` marks the last step of a segment: an episode end
+ * (bootstrap 0) or, for the executor, the end of a strategist period, where the return continues with
+ * `boot[i]` (the strategist's value of the next decision state). `gammas[i]` is the discount from step
+ * i to the next (per month for the executor; γ^(months of the period) for the strategist).
+ */
 export function computeGae(
   rewards: Float64Array,
   values: Float64Array,
   done: Uint8Array,
+  boot: Float64Array,
+  gammas: Float64Array,
   size: number,
-  gamma: number,
   lam: number,
   advOut: Float64Array,
   retOut: Float64Array,
@@ -77,9 +83,10 @@ export function computeGae(
   let gae = 0;
   for (let i = size - 1; i >= 0; i--) {
     const terminal = done[i] === 1 || i === size - 1;
-    const nextV = terminal ? 0 : values[i + 1];
-    const delta = rewards[i] + gamma * nextV - values[i];
-    gae = delta + (terminal ? 0 : gamma * lam * gae);
+    const g = gammas[i];
+    const nextV = terminal ? boot[i] : values[i + 1];
+    const delta = rewards[i] + g * nextV - values[i];
+    gae = delta + (terminal ? 0 : g * lam * gae);
     advOut[i] = gae;
     retOut[i] = gae + values[i];
   }
@@ -91,6 +98,10 @@ export interface PpoOptions {
   hidden: readonly number[];
   valueHidden: readonly number[];
   lr: number;
+  /** Adam learning rate of the value network (may differ from the policy's). */
+  valueLr: number;
+  /** The value network predicts return / valueScale, so its targets are O(1) whatever the horizon. */
+  valueScale: number;
   gamma: number;
   lam: number;
   clip: number;
@@ -131,6 +142,8 @@ export class GaussianPpo {
   private readonly bufV: Float64Array;
   private readonly bufR: Float64Array;
   private readonly bufDone: Uint8Array;
+  private readonly bufBoot: Float64Array;
+  private readonly bufGamma: Float64Array;
   private readonly adv: Float64Array;
   private readonly ret: Float64Array;
   private readonly idx: Int32Array;
@@ -156,7 +169,7 @@ export class GaussianPpo {
     this.logStd = new Float64Array(o.actDim).fill(o.initLogStd);
     this.logStdGrad = new Float64Array(o.actDim);
     this.policyOpt = new Adam(this.policy.params.length, o.lr);
-    this.valueOpt = new Adam(this.value.params.length, o.lr);
+    this.valueOpt = new Adam(this.value.params.length, o.valueLr);
     this.logStdOpt = new Adam(o.actDim, o.lr);
     const cap = o.capacity;
     this.bufX = new Float64Array(cap * o.inputDim);
@@ -165,6 +178,8 @@ export class GaussianPpo {
     this.bufV = new Float64Array(cap);
     this.bufR = new Float64Array(cap);
     this.bufDone = new Uint8Array(cap);
+    this.bufBoot = new Float64Array(cap);
+    this.bufGamma = new Float64Array(cap);
     this.adv = new Float64Array(cap);
     this.ret = new Float64Array(cap);
     this.idx = new Int32Array(cap);
@@ -191,17 +206,41 @@ export class GaussianPpo {
     for (let i = 0; i < n; i++) this.bufZ[k * n + i] = z[i];
     this.lastLogp = gaussianLogProb(z, this.mu, this.logStd, n);
     this.bufLogp[k] = this.lastLogp;
-    this.lastValue = this.value.forward(x)[0];
+    this.lastValue = this.valueOf(x);
     this.bufV[k] = this.lastValue;
     this.bufR[k] = 0;
     this.bufDone[k] = 0;
+    this.bufBoot[k] = 0;
+    this.bufGamma[k] = this.o.gamma;
   }
 
-  /** Sets the reward of the last recorded transition and whether the episode ended with it. */
-  reward(r: number, done: boolean): void {
-    const k = this.size - 1;
+  /** The value estimate of input x, in reward units (the network's output times valueScale). */
+  valueOf(x: Float64Array): number {
+    return this.value.forward(x)[0] * this.o.valueScale;
+  }
+
+  /**
+   * Sets the reward of the last recorded transition. `end` marks the end of a segment, after which the
+   * return continues with `bootstrap` (0 at the end of an episode); `gamma` overrides the level's
+   * discount for this transition (the strategist's periods may differ in length).
+   */
+  reward(r: number, end: boolean, bootstrap = 0, gamma = this.o.gamma): void {
+    this.rewardAt(this.size - 1, r, end, bootstrap, gamma);
+  }
+
+  /** reward() for the transition recorded k-th in the buffer. */
+  rewardAt(k: number, r: number, end: boolean, bootstrap = 0, gamma = this.o.gamma): void {
     this.bufR[k] = r;
-    this.bufDone[k] = done ? 1 : 0;
+    this.bufDone[k] = end ? 1 : 0;
+    this.bufBoot[k] = end ? bootstrap : 0;
+    this.bufGamma[k] = gamma;
+  }
+
+  /** Ends the segment at the last recorded transition; its return continues with `bootstrap`. */
+  endSegment(bootstrap: number): void {
+    const k = this.size - 1;
+    this.bufDone[k] = 1;
+    this.bufBoot[k] = bootstrap;
   }
 
   get ready(): boolean {
@@ -213,7 +252,7 @@ export class GaussianPpo {
     const o = this.o;
     const N = this.size;
     if (N === 0) return true;
-    computeGae(this.bufR, this.bufV, this.bufDone, N, o.gamma, o.lam, this.adv, this.ret);
+    computeGae(this.bufR, this.bufV, this.bufDone, this.bufBoot, this.bufGamma, N, o.lam, this.adv, this.ret);
     let mean = 0;
     for (let i = 0; i < N; i++) mean += this.adv[i];
     mean /= N;
@@ -225,6 +264,7 @@ export class GaussianPpo {
     const inD = o.inputDim;
     const n = o.actDim;
     const idx = this.idx;
+    const invScale = 1 / o.valueScale;
     let pl = 0;
     let vl = 0;
     let clipped = 0;
@@ -251,7 +291,7 @@ export class GaussianPpo {
           clipped += this.info[1];
           this.policy.backward(this.dMu);
           const vOut = this.value.forward(this.bufX, k * inD)[0];
-          const err = vOut - this.ret[k];
+          const err = vOut - this.ret[k] * invScale;
           vl += 0.5 * err * err;
           this.dV[0] = w * err;
           this.value.backward(this.dV);

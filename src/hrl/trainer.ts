@@ -3,10 +3,11 @@
 // thread can receive a stop message, and honouring an AbortSignal.
 import { normalizeScenarioConfig, type ScenarioConfig } from './config.js';
 import { BudgetEnv } from './env.js';
-import { HrlAgent } from './agent.js';
+import { HrlAgent, type AgentMode } from './agent.js';
 import type { EpisodeMetrics } from './metrics.js';
 import { modelFromAgent, type HrlModel } from './model.js';
 import { Rng } from './rng.js';
+import { resolveTrainingSettings, type TrainingSettings } from './settings.js';
 
 /** A loss, weight or metric became NaN/Infinity; the run must fail (service: training_error). */
 export class NumericalError extends Error {
@@ -20,15 +21,19 @@ export class HrlTrainer {
   readonly config: ScenarioConfig;
   readonly seed: number;
   readonly agent: HrlAgent;
+  /** The settings in use (training.auto resolved; `settings.num_episodes` is the run's length). */
+  readonly settings: TrainingSettings;
   private readonly env: BudgetEnv;
   episodes = 0;
 
-  constructor(config: ScenarioConfig, opts: { seed: number }) {
+  /** `episodes`: a count given with the run (wins over the auto budget and the file); `mode` flat is the ablation baseline. */
+  constructor(config: ScenarioConfig, opts: { seed: number; episodes?: number; mode?: AgentMode }) {
     this.config = normalizeScenarioConfig(config);
     this.seed = opts.seed;
+    this.settings = resolveTrainingSettings(this.config, { episodes: opts.episodes });
     // The single generator of the run: network init, environment draws, action sampling, minibatch shuffles.
     const rng = new Rng(opts.seed);
-    this.agent = new HrlAgent(this.config, rng);
+    this.agent = new HrlAgent(this.config, this.settings, rng, undefined, opts.mode);
     this.env = new BudgetEnv(this.config.environment, this.config.reward, rng);
   }
 
@@ -38,7 +43,7 @@ export class HrlTrainer {
     if (this.agent.executor.ready && !this.agent.executor.update()) {
       throw new NumericalError(`executor update produced a non-finite loss or weight after episode ${this.episodes}`);
     }
-    if (this.agent.strategist.ready && !this.agent.strategist.update()) {
+    if (this.agent.mode === 'hrl' && this.agent.strategist.ready && !this.agent.strategist.update()) {
       throw new NumericalError(`strategist update produced a non-finite loss or weight after episode ${this.episodes}`);
     }
     const m: EpisodeMetrics = {
@@ -60,12 +65,13 @@ export class HrlTrainer {
   }
 
   toModel(): HrlModel {
-    return modelFromAgent(this.agent, this.config, this.seed, this.episodes);
+    return modelFromAgent(this.agent, this.config, this.seed, this.episodes, this.settings);
   }
 }
 
 export interface TrainOptions {
-  episodes: number;
+  /** Episodes to train; omitted: the resolved settings' count (auto budget, or the file's under auto: false). */
+  episodes?: number;
   seed: number;
   onEpisode?: (m: EpisodeMetrics) => void;
   signal?: AbortSignal;
@@ -76,6 +82,7 @@ export interface TrainOptions {
 export interface TrainResult {
   history: EpisodeMetrics[];
   model: HrlModel;
+  settings: TrainingSettings;
   episodesCompleted: number;
   stopped: boolean;
 }
@@ -84,14 +91,15 @@ const YIELD_MS = 20;
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function train(config: ScenarioConfig, opts: TrainOptions): Promise<TrainResult> {
-  if (!Number.isInteger(opts.episodes) || opts.episodes < 0) throw new RangeError('episodes must be a non-negative integer');
-  const trainer = new HrlTrainer(config, { seed: opts.seed });
+  if (opts.episodes !== undefined && (!Number.isInteger(opts.episodes) || opts.episodes < 0)) throw new RangeError('episodes must be a non-negative integer');
+  const trainer = new HrlTrainer(config, { seed: opts.seed, episodes: opts.episodes });
+  const episodes = trainer.settings.num_episodes;
   const history: EpisodeMetrics[] = [];
   const every = Math.max(1, opts.yieldEvery ?? 1);
   let sinceYield = 0;
   let lastYield = performance.now();
   let stopped = false;
-  for (let i = 0; i < opts.episodes; i++) {
+  for (let i = 0; i < episodes; i++) {
     if (opts.signal?.aborted) {
       stopped = true;
       break;
@@ -106,6 +114,6 @@ export async function train(config: ScenarioConfig, opts: TrainOptions): Promise
       lastYield = performance.now();
     }
   }
-  if (!stopped && opts.signal?.aborted && history.length < opts.episodes) stopped = true;
-  return { history, model: trainer.toModel(), episodesCompleted: history.length, stopped };
+  if (!stopped && opts.signal?.aborted && history.length < episodes) stopped = true;
+  return { history, model: trainer.toModel(), settings: trainer.settings, episodesCompleted: history.length, stopped };
 }

@@ -21,7 +21,7 @@ t.test('an empty config gets the original defaults', async (t) => {
     investment_return_std: 0.02,
     investment_return_type: 'stochastic',
   });
-  t.strictSame(c.training, { num_episodes: 1000, gamma_low: 0.95, gamma_high: 0.99, high_period: 6, batch_size: 32, learning_rate_low: 0.0003, learning_rate_high: 0.0001 });
+  t.strictSame(c.training, { num_episodes: 1000, gamma_low: 0.95, gamma_high: 0.99, high_period: 6, batch_size: 32, learning_rate_low: 0.0003, learning_rate_high: 0.0001, auto: true });
   t.strictSame(c.reward, { alpha: 10, beta: 0.1, gamma: 5, delta: 20, lambda: 1, mu: 0.5 });
   t.ok(TypeCompiler.Compile(ScenarioConfigSchema).Check(c), 'the normalized config satisfies the schema');
 });

@@ -37,8 +37,10 @@ t.test('a month splits income after fixed expenses into invest, save and consume
   t.equal(e.cash, 700);
   t.equal(e.portfolio, 1000);
   t.equal(e.contributed, 1000);
-  // +10·1000/1000 − 0.1·(1000 − 700)/1000
-  t.ok(Math.abs(r - (10 - 0.03)) < 1e-12, `reward ${r}`);
+  // +10·1000/1000 − 0.1·(1000 − 700)/1000, then λ·Δwealth/1000 (200 → 1700) and μ for cash > 0
+  t.ok(Math.abs(e.lastLowReward - (10 - 0.03)) < 1e-12, `low-level reward ${e.lastLowReward}`);
+  t.ok(Math.abs(r - (10 - 0.03 + 1.5 + 0.5)) < 1e-12, `reward ${r}`);
+  t.ok(Math.abs(e.terms.wealth! - 1.5) < 1e-12 && e.terms.solvency === 0.5);
   t.equal(e.month, 1);
   t.notOk(e.done);
 });
@@ -50,7 +52,8 @@ t.test('returns compound on the holdings at the start of each month and the epis
   t.ok(Math.abs(e.portfolio - 2010) < 1e-9, 'month 2: 1000·1.01 + 1000');
   t.ok(Math.abs(e.lastGain - 10) < 1e-12);
   t.equal(e.cash, 1200);
-  t.ok(Math.abs(r2 - 10) < 1e-12, 'no stability penalty once cash ≥ threshold');
+  t.ok(Math.abs(e.lastLowReward - 10) < 1e-12, 'no stability penalty once cash ≥ threshold');
+  t.ok(Math.abs(r2 - (10 + 1.51 + 0.5)) < 1e-12, 'λ counts the return too: Δwealth = 500 saved + 1000 invested + 10 gained');
   e.step(0.5, 0.25, 0.25);
   t.ok(Math.abs(e.portfolio - 3030.1) < 1e-9, 'month 3: 2010·1.01 + 1000');
   t.ok(Math.abs(e.wealth - (1700 + 3030.1)) < 1e-9, 'total wealth = cash + portfolio');
@@ -85,7 +88,9 @@ t.test('an uncovered expense comes out of cash and negative cash terminates the 
   t.equal(e.lastOverspend, 500);
   t.equal(e.cash, -300);
   // +10·2000/1000 − 0.1·1300/1000 − 5·500/1000 − 20·300/1000
-  t.ok(Math.abs(r - (20 - 0.13 - 2.5 - 6)) < 1e-12, `reward ${r}`);
+  t.ok(Math.abs(e.lastLowReward - (20 - 0.13 - 2.5 - 6)) < 1e-12, `low-level reward ${e.lastLowReward}`);
+  // Δwealth = −300 + 2000 − 200 = 1500; no μ: the month ended in debt.
+  t.ok(Math.abs(r - (20 - 0.13 - 2.5 - 6 + 1.5)) < 1e-12, `reward ${r}`);
   t.ok(e.terminated);
   t.notOk(e.truncated);
   t.ok(e.done);

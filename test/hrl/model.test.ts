@@ -24,7 +24,11 @@ t.test('loadModel rejects malformed models with a clear message', async (t) => {
   const clone = (): Record<string, any> => JSON.parse(JSON.stringify(model));
   t.throws(() => loadModel('x'), /must be a JSON object/);
   t.throws(() => loadModel({ ...clone(), format: 'pickle' }), /model.format must be "hrl-finance-model"/);
-  t.throws(() => loadModel({ ...clone(), version: 2 }), /version 2 is not supported/);
+  t.throws(() => loadModel({ ...clone(), version: 3 }), /version 3 is not supported \(this build reads version 2\)/);
+  t.throws(() => loadModel({ ...clone(), version: 1 }), /model.version 1 is no longer supported \(this build reads version 2\).*retrain/);
+  const noSettings = clone();
+  delete noSettings.training_settings;
+  t.throws(() => loadModel(noSettings), /training_settings/);
   const short = clone();
   short.executor.policy.pop();
   t.throws(() => loadModel(short), /model.executor.policy must hold \d+ numbers/);

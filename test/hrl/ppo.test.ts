@@ -67,12 +67,32 @@ t.test('GAE bootstraps within an episode and stops at episode ends', async (t) =
   const v = new Float64Array([0.5, 0.5, 0.5]);
   const adv = new Float64Array(3);
   const ret = new Float64Array(3);
-  computeGae(r, v, new Uint8Array([0, 0, 1]), 3, 0.9, 0.8, adv, ret);
+  const noBoot = new Float64Array(3);
+  const gammas = new Float64Array(3).fill(0.9);
+  computeGae(r, v, new Uint8Array([0, 0, 1]), noBoot, gammas, 3, 0.8, adv, ret);
   const expected = [0.95 + 0.72 * (0.95 + 0.72 * 0.5), 0.95 + 0.72 * 0.5, 0.5];
   for (let i = 0; i < 3; i++) {
     t.ok(Math.abs(adv[i] - expected[i]) < 1e-12, `adv[${i}] ${adv[i]}`);
     t.ok(Math.abs(ret[i] - (expected[i] + 0.5)) < 1e-12);
   }
-  computeGae(r, v, new Uint8Array([1, 0, 1]), 3, 0.9, 0.8, adv, ret);
+  computeGae(r, v, new Uint8Array([1, 0, 1]), noBoot, gammas, 3, 0.8, adv, ret);
   t.ok(Math.abs(adv[0] - 0.5) < 1e-12, 'no bootstrap across an episode boundary');
+});
+
+t.test('at a period end the return continues with the bootstrap value, discounted by that step\'s own discount', async (t) => {
+  // Two executor months of one period (the second ends the segment, bootstrapped with the
+  // strategist's value 10), then one month of the next period that ends the episode.
+  const r = new Float64Array([1, 2, 3]);
+  const v = new Float64Array([4, 5, 6]);
+  const boot = new Float64Array([0, 10, 0]);
+  const gammas = new Float64Array([0.9, 0.5, 0.9]);
+  const adv = new Float64Array(3);
+  const ret = new Float64Array(3);
+  computeGae(r, v, new Uint8Array([0, 1, 1]), boot, gammas, 3, 1, adv, ret);
+  // Step 1: 2 + 0.5·10 − 5 = 2 (no look-through into the next segment's values).
+  t.ok(Math.abs(adv[1] - 2) < 1e-12, `adv[1] ${adv[1]}`);
+  // Step 0 (λ = 1): δ0 = 1 + 0.9·5 − 4 = 1.5, A0 = 1.5 + 0.9·2 = 3.3; return = 1 + 0.9·(2 + 0.5·10) = 7.3.
+  t.ok(Math.abs(adv[0] - 3.3) < 1e-12, `adv[0] ${adv[0]}`);
+  t.ok(Math.abs(ret[0] - 7.3) < 1e-12);
+  t.ok(Math.abs(adv[2] - (3 - 6)) < 1e-12, 'the episode end bootstraps nothing');
 });

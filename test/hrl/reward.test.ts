@@ -1,6 +1,6 @@
 import t from 'tap';
 import { normalizeScenarioConfig } from '../../src/hrl/config.js';
-import { lowLevelReward, highLevelReward, type RewardTerms } from '../../src/hrl/env.js';
+import { lowLevelReward, highLevelReward, monthlyReward, type RewardTerms } from '../../src/hrl/env.js';
 
 const only = (k: string, v: number) => normalizeScenarioConfig({ reward: { alpha: 0, beta: 0, gamma: 0, delta: 0, lambda: 0, mu: 0, [k]: v } }).reward;
 
@@ -36,4 +36,17 @@ t.test('lambda scales the change in total wealth like the other terms and mu cou
   t.equal(highLevelReward(only('lambda', 1), 0, 2500, 0), 2.5);
   t.equal(highLevelReward(only('mu', 0.5), 0, 2500, 4), 2);
   t.equal(highLevelReward(only('mu', 0), 7, 0, 6), 7, 'the low-level rewards of the period are included');
+});
+
+t.test('a month’s reward adds λ·Δwealth/1000 and μ when the month ends with cash > 0', async (t) => {
+  const r = normalizeScenarioConfig({ reward: { lambda: 2, mu: 0.5 } }).reward;
+  t.equal(monthlyReward(r, 7, 1500, 10), 7 + 3 + 0.5);
+  t.equal(monthlyReward(r, 7, -500, 0), 7 - 1, 'no μ at zero cash');
+  // Over a period the monthly rewards add up to the strategist's period reward.
+  const months = [
+    { low: 1, dw: 100, cash: 50 },
+    { low: 2, dw: -300, cash: -10 },
+  ];
+  const sum = months.reduce((s, m) => s + monthlyReward(r, m.low, m.dw, m.cash), 0);
+  t.ok(Math.abs(sum - highLevelReward(r, 3, -200, 1)) < 1e-12);
 });
