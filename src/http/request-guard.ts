@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { replyError } from '../errors.js';
+import { replyError, ServiceError } from '../errors.js';
 import { acceptedWriteType, mediaTypeOf, normalizeOrigin, originAllowed, STATE_CHANGING } from './cross-site.js';
 import type { HostPolicy } from './host-check.js';
 
@@ -16,11 +16,11 @@ const hasBody = (headers: Record<string, string | string[] | undefined>) =>
   headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
 
 /**
- * Refusals that keep the service out of reach of other web sites, cheapest first, before
- * rate limits and authentication: a Host it does not serve (DNS rebinding), a WebSocket
- * upgrade to a path without a WebSocket endpoint, a write or WebSocket handshake from a
- * foreign Origin, and a write whose body is not JSON or YAML (text/plain and form bodies
- * are what a cross-site form or no-cors fetch can send without a CORS preflight).
+ * Refusals that keep the service out of reach of other web sites. Before rate limits and
+ * authentication: a Host it does not serve (DNS rebinding), a WebSocket upgrade to a path
+ * without a WebSocket endpoint, a write or WebSocket handshake from a foreign Origin.
+ * Before the body is read: a write whose body is not JSON or YAML (text/plain and form
+ * bodies are what a cross-site form or no-cors fetch can send without a CORS preflight).
  */
 const requestGuard: FastifyPluginAsync<RequestGuardOptions> = async (app, opts) => {
   const corsOrigins = new Set(opts.corsOrigins.map((o) => (o === '*' ? o : normalizeOrigin(o) ?? o)));
@@ -44,8 +44,7 @@ const requestGuard: FastifyPluginAsync<RequestGuardOptions> = async (app, opts) 
       const path = request.url.split('?', 1)[0];
       return replyError(reply, 404, 'HRL_NOT_A_WEBSOCKET_ENDPOINT', `${path} has no WebSocket endpoint; connect to /ws`);
     }
-    const writes = STATE_CHANGING(request.method);
-    if (!writes && !request.ws) return;
+    if (!STATE_CHANGING(request.method) && !request.ws) return;
 
     const origin = request.headers.origin;
     if (origin !== undefined && !originAllowed(origin, host, corsOrigins)) {
@@ -61,20 +60,24 @@ const requestGuard: FastifyPluginAsync<RequestGuardOptions> = async (app, opts) 
     if (origin === undefined && (site === 'cross-site' || site === 'same-site')) {
       return replyError(reply, 403, 'HRL_CROSS_ORIGIN', `${request.method} request from another site (Sec-Fetch-Site: ${site}) refused`);
     }
-    if (!writes) return;
+  });
 
+  // After authentication and after a route's own content-type rule (the scenario import
+  // names its YAML types), still before any byte of the body is read.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!STATE_CHANGING(request.method)) return payload;
     const contentType = request.headers['content-type'];
     if (contentType !== undefined && !acceptedWriteType(mediaTypeOf(contentType))) {
-      return replyError(
-        reply,
+      throw new ServiceError(
         415,
         'HRL_UNSUPPORTED_MEDIA_TYPE',
         `${request.method} ${request.routeOptions.url ?? 'request'}: Content-Type ${mediaTypeOf(contentType) || '(empty)'} is not accepted; ${WRITE_TYPES_HINT}`
       );
     }
     if (contentType === undefined && hasBody(request.headers)) {
-      return replyError(reply, 415, 'HRL_UNSUPPORTED_MEDIA_TYPE', `${request.method} request with a body but no Content-Type; ${WRITE_TYPES_HINT}`);
+      throw new ServiceError(415, 'HRL_UNSUPPORTED_MEDIA_TYPE', `${request.method} request with a body but no Content-Type; ${WRITE_TYPES_HINT}`);
     }
+    return payload;
   });
 };
 
