@@ -17,20 +17,30 @@ import {
  * seq is exactly counter + 1, so every stream holds each run's events once and in order, no
  * matter how many publishers race. Seqs at or below the counter are skipped (another
  * publisher already streamed them); a seq beyond counter + 1 stops the loop and the returned
- * counter tells the caller which stored events to stream first. A run's history is trimmed
- * exactly (it answers resumes), the shared delivery stream approximately (cheaper).
+ * counter tells the caller which stored events to stream first. A run without a counter
+ * (new, or its keys expired or were lost) starts from the caller's floor: the store's last
+ * seq when the caller began numbering the batch, so events a concurrent publisher stored
+ * meanwhile are streamed, not skipped.
  *
- * KEYS: delivery stream (read by every bus instance), run counter, run history stream
- * ARGV: delivery maxlen, history maxlen, ttl seconds, run id, then (seq, scenario, frame)…
+ * Each delivery-stream entry names the entry before it (`p`), so a reader knows exactly when
+ * trimming took entries it had not read; each history entry names its delivery entry (`d`),
+ * and a sorted set scores each run by the time of its latest entry, so such a reader finds
+ * the runs it missed. A run's history is trimmed exactly (it answers resumes), the delivery
+ * stream approximately.
+ *
+ * KEYS: delivery stream (read by every bus instance), run counter, run history stream, active runs
+ * ARGV: delivery maxlen, history maxlen, ttl seconds, run id, floor, then (seq, scenario, frame)…
+ * Returns {counter, id of the delivery stream's last entry}.
  */
 const APPEND_EVENTS_LUA = `
-local last = tonumber(redis.call('GET', KEYS[2]))
-for i = 5, #ARGV, 3 do
+local last = tonumber(redis.call('GET', KEYS[2])) or tonumber(ARGV[5])
+local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = tail[1] and tail[1][1] or '0-0'
+for i = 6, #ARGV, 3 do
   local seq = tonumber(ARGV[i])
-  if last == nil then last = seq - 1 end
   if seq == last + 1 then
-    redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[2], ARGV[i] .. '-0', 's', ARGV[i + 1], 'f', ARGV[i + 2])
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'r', ARGV[4], 'q', ARGV[i], 's', ARGV[i + 1], 'f', ARGV[i + 2])
+    prev = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'p', prev, 'r', ARGV[4], 'q', ARGV[i], 's', ARGV[i + 1], 'f', ARGV[i + 2])
+    redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[2], ARGV[i] .. '-0', 'd', prev, 's', ARGV[i + 1], 'f', ARGV[i + 2])
     last = seq
   elseif seq > last + 1 then
     break
@@ -38,12 +48,15 @@ for i = 5, #ARGV, 3 do
 end
 redis.call('SET', KEYS[2], last, 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
-return last
+local ms = tonumber(string.match(prev, '^(%d+)'))
+redis.call('ZADD', KEYS[4], ms, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (ms - 1000 * tonumber(ARGV[3])))
+return {last, prev}
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    hrlAppendEvents(...args: Array<string | number | Buffer>): Result<number, Context>;
+    hrlAppendEvents(...args: Array<string | number | Buffer>): Result<[number, string], Context>;
   }
 }
 
@@ -101,7 +114,8 @@ const READ_RETRY_MS = 250;
  * APPEND_EVENTS_LUA. Delivery: every instance reads the delivery stream from where it
  * started (XREAD BLOCK) and hands each run's events to its listeners in seq order, skipping
  * what it already delivered and refilling any gap from the run's history (Redis, then the
- * store). A publish resolves once its event reached this instance's listeners.
+ * store). A publish resolves once this instance's reader has passed its event (delivered it,
+ * unless trimming took it first).
  */
 export class RedisEventBus implements EventBus {
   readonly #store: EventStore;
@@ -109,6 +123,7 @@ export class RedisEventBus implements EventBus {
   readonly #reader: Redis;
   readonly #prefix: string;
   readonly #deliveryKey: string;
+  readonly #activeRunsKey: string;
   readonly #replayWindow: number;
   readonly #deliveryLength: number;
   readonly #ttlSeconds: number;
@@ -120,8 +135,6 @@ export class RedisEventBus implements EventBus {
   readonly #seqs = new Map<string, number>();
   /** Last seq handed to this instance's listeners per run (least recently delivered first). */
   readonly #delivered = new Map<string, number>();
-  /** This instance's stored and streamed publishes waiting for their local delivery, ascending per run. */
-  readonly #awaiting = new Map<string, Prepared[]>();
   #progressWaiters: ProgressWaiter[] = [];
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
@@ -135,6 +148,7 @@ export class RedisEventBus implements EventBus {
     this.#store = options.store;
     this.#prefix = options.keyPrefix ?? 'hrl:';
     this.#deliveryKey = `${this.#prefix}events`;
+    this.#activeRunsKey = `${this.#prefix}runs`;
     this.#replayWindow = options.replayWindow ?? 1000;
     this.#deliveryLength = options.deliveryStreamLength ?? 10_000;
     this.#ttlSeconds = options.runTtlSeconds ?? 86_400;
@@ -145,7 +159,7 @@ export class RedisEventBus implements EventBus {
     // XREAD BLOCK holds its connection, so reading gets one of its own.
     this.#reader = new Redis(options.url);
     for (const client of [this.#writer, this.#reader]) client.on('error', (error: Error) => this.#onError(error));
-    this.#writer.defineCommand('hrlAppendEvents', { numberOfKeys: 3, lua: APPEND_EVENTS_LUA });
+    this.#writer.defineCommand('hrlAppendEvents', { numberOfKeys: 4, lua: APPEND_EVENTS_LUA });
     this.#ready = this.#start();
   }
 
@@ -198,8 +212,7 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     await this.#ready;
     const [tail] = await this.#writer.xrevrange(this.#deliveryKey, '+', '-', 'COUNT', 1);
-    if (!tail || compareIds(this.#lastId, tail[0]) >= 0 || this.#closed) return;
-    await new Promise<void>((resolve) => this.#progressWaiters.push({ id: tail[0], resolve }));
+    if (tail) await this.#readPast(tail[0]);
   }
 
   async close(): Promise<void> {
@@ -210,10 +223,6 @@ export class RedisEventBus implements EventBus {
     this.#reader.disconnect();
     await this.#consumer;
     await this.#writer.quit().catch(() => this.#writer.disconnect());
-    for (const waiting of this.#awaiting.values()) {
-      for (const { pending } of waiting) pending.reject(new BusClosedError('event bus closed before delivery'));
-    }
-    this.#awaiting.clear();
     for (const waiter of this.#progressWaiters) waiter.resolve();
     this.#progressWaiters = [];
   }
@@ -256,7 +265,9 @@ export class RedisEventBus implements EventBus {
 
   async #processBatch(batch: Pending[]): Promise<void> {
     await this.#ready;
-    let prepared = await this.#prepare(batch);
+    // The last seq each run had before this batch: where a run without a Redis counter starts.
+    const floors = new Map<string, number>();
+    let prepared = await this.#prepare(batch, floors);
     for (let renumberings = 0; prepared.length > 0; renumberings++) {
       try {
         await appendWithRetry(
@@ -270,7 +281,10 @@ export class RedisEventBus implements EventBus {
         for (const { message } of prepared) this.#seqs.delete(message.event.run_id);
         if (isConflict(error) && renumberings < MAX_RENUMBERINGS) {
           // Another instance took some of these seqs first.
-          prepared = await this.#prepare(prepared.map(({ pending }) => pending));
+          prepared = await this.#prepare(
+            prepared.map(({ pending }) => pending),
+            floors
+          );
           continue;
         }
         for (const { pending } of prepared) pending.reject(error);
@@ -282,34 +296,32 @@ export class RedisEventBus implements EventBus {
     const byRun = new Map<string, Prepared[]>();
     for (const item of prepared) {
       const runId = item.message.event.run_id;
-      let group = byRun.get(runId);
-      if (!group) byRun.set(runId, (group = []));
-      group.push(item);
-      // Registered before streaming: the reader may deliver before the append returns.
-      let waiting = this.#awaiting.get(runId);
-      if (!waiting) this.#awaiting.set(runId, (waiting = []));
-      waiting.push(item);
+      const group = byRun.get(runId);
+      if (group) group.push(item);
+      else byRun.set(runId, [item]);
     }
+    let streamedUpTo: string;
     try {
-      await this.#stream(byRun);
+      streamedUpTo = await this.#stream(byRun, floors);
     } catch (error) {
       // Stored but not streamed: the run's next publish (here or elsewhere) streams these first.
-      for (const [runId, group] of byRun) {
-        const waiting = this.#awaiting.get(runId)?.filter((w) => !group.includes(w));
-        if (waiting && waiting.length > 0) this.#awaiting.set(runId, waiting);
-        else this.#awaiting.delete(runId);
-        for (const { pending } of group) pending.reject(error);
-      }
+      for (const { pending } of prepared) pending.reject(error);
+      return;
     }
+    // Resolved once this instance has delivered them; the next batch need not wait for that.
+    void this.#readPast(streamedUpTo).then(() => {
+      for (const { pending, message } of prepared) pending.resolve(message);
+    });
   }
 
   /** Numbers, validates and serializes each request; invalid ones are rejected without consuming a seq. */
-  async #prepare(pendings: Pending[]): Promise<Prepared[]> {
+  async #prepare(pendings: Pending[], floors: Map<string, number>): Promise<Prepared[]> {
     const prepared: Prepared[] = [];
     for (const pending of pendings) {
       const runId = pending.request.run_id;
       try {
         const last = this.#seqs.get(runId) ?? (await this.#store.lastSeq(runId));
+        if (!floors.has(runId)) floors.set(runId, last);
         const message = buildMessage(pending.request, last + 1);
         remember(this.#seqs, runId, message.event.seq, this.#maxRuns);
         prepared.push({ pending, message });
@@ -321,19 +333,23 @@ export class RedisEventBus implements EventBus {
   }
 
   /** Appends each run's stored events to Redis, first streaming any a dead publisher left behind. */
-  async #stream(byRun: Map<string, Prepared[]>): Promise<void> {
+  /** Returns the id of a delivery-stream entry at or after every one of these events. */
+  async #stream(byRun: Map<string, Prepared[]>, floors: Map<string, number>): Promise<string> {
+    let streamedUpTo = '0-0';
     let todo = [...byRun].map(([runId, group]) => ({ runId, messages: group.map((p) => p.message) }));
     for (let round = 0; todo.length > 0; round++) {
       const pipeline = this.#writer.pipeline();
-      for (const { runId, messages } of todo) pipeline.hrlAppendEvents(...this.#appendArgs(runId, messages));
+      for (const { runId, messages } of todo) pipeline.hrlAppendEvents(...this.#appendArgs(runId, floors.get(runId) ?? 0, messages));
       const results = (await pipeline.exec()) ?? [];
       const next: typeof todo = [];
       for (const [i, { runId, messages }] of todo.entries()) {
-        const [error, counter] = results[i] ?? [new Error('no reply from Redis')];
+        const [error, reply] = results[i] ?? [new Error('no reply from Redis')];
         if (error) throw error;
+        const [counter, tailId] = reply as [number, string];
+        if (compareIds(tailId, streamedUpTo) > 0) streamedUpTo = tailId;
         const first = messages[0].event.seq;
-        if (Number(counter) >= messages[messages.length - 1].event.seq) continue;
         const streamed = Number(counter);
+        if (streamed >= messages[messages.length - 1].event.seq) continue;
         if (round >= MAX_REPAIR_ROUNDS) {
           throw new Error(`run ${runId}: events ${streamed + 1}..${first - 1} are stored but could not be streamed`);
         }
@@ -343,17 +359,20 @@ export class RedisEventBus implements EventBus {
       }
       todo = next;
     }
+    return streamedUpTo;
   }
 
-  #appendArgs(runId: string, messages: BusMessage[]): Array<string | number | Buffer> {
+  #appendArgs(runId: string, floor: number, messages: BusMessage[]): Array<string | number | Buffer> {
     const args: Array<string | number | Buffer> = [
       this.#deliveryKey,
       this.#counterKey(runId),
       this.#historyKey(runId),
+      this.#activeRunsKey,
       this.#deliveryLength,
       this.#replayWindow,
       this.#ttlSeconds,
-      runId
+      runId,
+      floor
     ];
     for (const m of messages) args.push(m.event.seq, m.scenario_name, m.frame);
     return args;
@@ -361,26 +380,26 @@ export class RedisEventBus implements EventBus {
 
   async #consume(): Promise<void> {
     while (!this.#closed) {
-      let reply: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
       try {
-        reply = await this.#reader.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', 0, 'STREAMS', this.#deliveryKey, this.#lastId);
+        const reply = await this.#reader.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', 0, 'STREAMS', this.#deliveryKey, this.#lastId);
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            await this.#receive(id.toString(), fields);
+            this.#lastId = id.toString();
+          }
+        }
       } catch (error) {
+        // Redis or the store failed mid-read: read again from the last entry handled.
         if (this.#closed) return;
         this.#onError(error as Error);
         await delay(READ_RETRY_MS);
-        continue;
-      }
-      for (const [, entries] of reply ?? []) {
-        for (const [id, fields] of entries) {
-          await this.#receive(fields);
-          this.#lastId = id.toString();
-        }
       }
       this.#wakeProgressWaiters();
     }
   }
 
-  async #receive(fields: Buffer[]): Promise<void> {
+  async #receive(id: string, fields: Buffer[]): Promise<void> {
+    if (fieldOf(fields, 'p').toString() !== this.#lastId) await this.#catchUp(this.#lastId, id);
     const runId = fieldOf(fields, 'r').toString();
     const seq = Number(fieldOf(fields, 'q').toString());
     const scenario = fieldOf(fields, 's').toString();
@@ -389,9 +408,30 @@ export class RedisEventBus implements EventBus {
       if (seq <= delivered) return; // already delivered, from a refill
       if (seq > delivered + 1) await this.#refill(runId, delivered, seq - 1, scenario);
     }
-    const own = this.#awaiting.get(runId)?.[0];
     const frame = fieldOf(fields, 'f');
-    this.#deliver(own?.message.event.seq === seq ? own.message : { event: parseEvent(frame), scenario_name: scenario, frame });
+    this.#deliver({ event: parseEvent(frame), scenario_name: scenario, frame });
+  }
+
+  /**
+   * Trimming took delivery-stream entries after `position` before this reader got to them
+   * (it fell further behind than deliveryStreamLength): delivers, run by run and in seq
+   * order, what the runs active since then streamed between `position` and entry `next`.
+   */
+  async #catchUp(position: string, next: string): Promise<void> {
+    const runs = await this.#writer.zrangebyscore(this.#activeRunsKey, position.slice(0, position.indexOf('-')), '+inf');
+    for (const runId of runs) {
+      const history = await this.#writer.xrange(this.#historyKey(runId), '-', '+');
+      for (const [historyId, fields] of history) {
+        const deliveryId = fieldOf(fields, 'd');
+        if (compareIds(deliveryId, position) <= 0 || compareIds(deliveryId, next) >= 0) continue;
+        const seq = parseSeq(historyId);
+        const scenario = fieldOf(fields, 's');
+        const delivered = this.#delivered.get(runId);
+        if (delivered !== undefined && seq <= delivered) continue;
+        if (delivered !== undefined && seq > delivered + 1) await this.#refill(runId, delivered, seq - 1, scenario);
+        this.#deliver(messageOf(parseEvent(fieldOf(fields, 'f')), scenario));
+      }
+    }
   }
 
   /** Delivers seqs (from, to] from the run's history: the reader fell behind the delivery stream's length. */
@@ -415,15 +455,12 @@ export class RedisEventBus implements EventBus {
         // A failing listener must not stop delivery to the others.
       }
     }
-    const waiting = this.#awaiting.get(runId);
-    if (!waiting) return;
-    let done = 0;
-    while (done < waiting.length && waiting[done].message.event.seq <= message.event.seq) {
-      waiting[done].pending.resolve(waiting[done].message);
-      done++;
-    }
-    if (done === waiting.length) this.#awaiting.delete(runId);
-    else if (done > 0) waiting.splice(0, done);
+  }
+
+  /** Resolves once this instance's reader has handled delivery-stream entry `id` (or closed). */
+  #readPast(id: string): Promise<void> {
+    if (compareIds(this.#lastId, id) >= 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#progressWaiters.push({ id, resolve }));
   }
 
   #wakeProgressWaiters(): void {

@@ -91,6 +91,31 @@ t.test('Redis event bus', { skip }, async (t) => {
     t.equal(await b.bus.lastSeq('r'), 2 * perInstance);
   });
 
+  t.test('instances that fall behind the delivery stream still deliver every run once, in order', async (t) => {
+    const d = await deployment(t);
+    // A delivery stream far shorter than one batch: readers always find entries trimmed.
+    const instances = [await d.instance({ deliveryStreamLength: 20 }), await d.instance({ deliveryStreamLength: 20 }), await d.instance({ deliveryStreamLength: 20 })];
+    const runs = ['x', 'y', 'z'];
+    const perInstance = 40;
+    const seen = instances.map(({ bus }) => {
+      const byRun = new Map<string, number[]>(runs.map((r) => [r, []]));
+      bus.subscribe((m) => byRun.get(m.event.run_id)!.push(m.event.seq));
+      return byRun;
+    });
+    await Promise.all(
+      instances.flatMap(({ bus }) =>
+        Array.from({ length: perInstance }, (_, i) =>
+          runs.map((run_id) => bus.publish({ run_id, scenario_name: 's', type: 'training_progress', data: progress(i + 1) }))
+        ).flat()
+      )
+    );
+    await Promise.all(instances.map(({ bus }) => bus.flush()));
+    const all = Array.from({ length: instances.length * perInstance }, (_, i) => i + 1);
+    for (const [i, byRun] of seen.entries()) {
+      for (const run of runs) t.same(byRun.get(run), all, `instance ${i} delivers run ${run} as 1..N`);
+    }
+  });
+
   t.test('an instance delivers runs published through another, each in seq order', async (t) => {
     const d = await deployment(t);
     const gateway = await d.instance();
