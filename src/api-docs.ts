@@ -8,6 +8,24 @@ import fp from 'fastify-plugin';
 // relative path works from src/ (tsx) and from dist/.
 const asyncApiUrl = new URL('../schemas/asyncapi.json', import.meta.url);
 
+/** `/api/scenarios/` → `/api/scenarios`: a prefix's root route is listed once, as clients call it. */
+const withoutTrailingSlash = (url: string) => (url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url);
+
+/**
+ * OpenAPI 3.0 schema objects know `example`, not JSON Schema's `examples` array;
+ * @fastify/swagger converts most but not those under `anyOf` (the run event envelopes).
+ */
+function examplesToExample(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(examplesToExample);
+  if (node === null || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if (Array.isArray(o.examples)) {
+    o.example ??= o.examples[0];
+    delete o.examples;
+  }
+  for (const value of Object.values(o)) examplesToExample(value);
+}
+
 /**
  * OpenAPI 3 generated from the route schemas (GET /openapi.json, UI at /docs) and the
  * AsyncAPI document of /ws (GET /asyncapi.json). Registered before the routes so
@@ -32,13 +50,29 @@ export const apiDocsPlugin = fp(
           { name: 'simulation' },
           { name: 'reports' }
         ]
+      },
+      transform: ({ schema, url }) => ({ schema, url: withoutTrailingSlash(url) }),
+      transformObject: (documentObject) => {
+        const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
+        examplesToExample(document.paths);
+        return document;
       }
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
 
-    const asyncApi = readFileSync(asyncApiUrl, 'utf8');
+    const asyncApi = JSON.parse(readFileSync(asyncApiUrl, 'utf8')) as { servers: Record<string, Record<string, unknown>> };
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    app.get('/asyncapi.json', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json').send(asyncApi));
+    // The server entry names the host this request reached (behind a trusted proxy, the
+    // forwarded one), so a generated client connects where the document came from.
+    app.get('/asyncapi.json', { schema: { hide: true } }, async (request, reply) => {
+      const servers = Object.fromEntries(
+        Object.entries(asyncApi.servers).map(([name, server]) => [
+          name,
+          { ...server, host: request.host, protocol: request.protocol === 'https' ? 'wss' : 'ws', description: 'This service, at the host the document was requested from.' }
+        ])
+      );
+      return reply.type('application/json').send({ ...asyncApi, servers });
+    });
   },
   { name: 'api-docs' }
 );

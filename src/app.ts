@@ -125,7 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // OpenAPI (/openapi.json, /docs) and AsyncAPI (/asyncapi.json): before the routes, so every one is documented.
   await app.register(apiDocsPlugin, { version });
 
-  app.get('/health', { schema: { tags: ['health'], response: { 200: HealthResponseSchema } } }, async () => ({
+  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({
     status: 'ok' as const,
     version,
     timestamp: new Date().toISOString()

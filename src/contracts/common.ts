@@ -13,7 +13,8 @@ export const RunIdSchema = Type.String({
   minLength: 1,
   maxLength: 64,
   pattern: '^[A-Za-z0-9_-]+$',
-  description: 'Run identifier assigned by the server'
+  description: 'Run identifier assigned by the server',
+  examples: ['run_mx4auclf_af40dd35b9219483']
 });
 
 /** Scenario names: a safe character set, so a name never needs rewriting (see README). */
@@ -21,7 +22,8 @@ export const ScenarioNameSchema = Type.String({
   minLength: 1,
   maxLength: 100,
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-  description: 'Letters, digits, underscore, dot and hyphen; starts with a letter or digit; 1-100 characters'
+  description: 'Letters, digits, underscore, dot and hyphen; starts with a letter or digit; 1-100 characters',
+  examples: ['balanced'] // one of the built-in templates (GET /api/scenarios/templates)
 });
 
 export const RequestIdSchema = Type.String({ minLength: 1, maxLength: 128 });

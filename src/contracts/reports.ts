@@ -14,7 +14,8 @@ export const ReportIdSchema = Type.String({
   minLength: 1,
   maxLength: 64,
   pattern: '^rep_[a-z0-9]+_[0-9a-f]+$',
-  description: 'rep_<time base36>_<64 random bits hex>'
+  description: 'rep_<time base36>_<64 random bits hex>',
+  examples: ['rep_mx4b0m1q_2c26b46b68ffc68f']
 });
 
 export const GenerateReportBodySchema = Type.Object(

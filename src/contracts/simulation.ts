@@ -9,7 +9,8 @@ export const SimulationIdSchema = Type.String({
   minLength: 1,
   maxLength: 64,
   pattern: '^sim_[a-z0-9]+_[0-9a-f]+$',
-  description: 'sim_<time base36>_<64 random bits hex>: unique even within one millisecond'
+  description: 'sim_<time base36>_<64 random bits hex>: unique even within one millisecond',
+  examples: ['sim_mx4b0k2p_9f86d081884c7d65']
 });
 
 export const RunSimulationBodySchema = Type.Object(

@@ -17,7 +17,8 @@ export const ModelNameSchema = Type.String({
   minLength: 1,
   maxLength: 150,
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-  description: 'Letters, digits, underscore, dot and hyphen; starts with a letter or digit'
+  description: 'Letters, digits, underscore, dot and hyphen; starts with a letter or digit',
+  examples: ['balanced-run_mx4auclf_af40dd35b9219483'] // the default: <scenario>-<run_id>
 });
 
 export const MAX_SEED = 4294967295;

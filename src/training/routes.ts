@@ -31,7 +31,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/start',
-    { schema: { tags: ['training'], body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
+    { schema: { tags: ['training'], summary: 'Start a training run (202; queued when every worker is busy)', body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
     async (request, reply) => {
       // Fastify's ajv has already filled the schema's defaults in.
       const { run, status } = await training.start(request.body as StartTrainingRequest);
@@ -53,7 +53,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/stop',
     {
-      schema: { tags: ['training'], body: StopTrainingBodySchema, response: { 200: StopTrainingResponseSchema, ...errors } },
+      schema: { tags: ['training'], summary: 'Stop a run (without run_id: the only active one)', body: StopTrainingBodySchema, response: { 200: StopTrainingResponseSchema, ...errors } },
       // The body is optional: a bare POST stops the only active run.
       preValidation: async (request) => {
         request.body ??= {};
@@ -74,7 +74,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   );
 
-  app.get('/status', { schema: { tags: ['training'], response: { 200: TrainingStatusResponseSchema } } }, async () => {
+  app.get('/status', { schema: { tags: ['training'], summary: 'The active run, or the latest one (the original system\'s shape)', response: { 200: TrainingStatusResponseSchema } } }, async () => {
     const run = await training.currentOrLatest();
     const active = run !== undefined && (run.status === 'running' || run.status === 'queued');
     return {
@@ -91,7 +91,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/runs',
-    { schema: { tags: ['training'], querystring: RunListQuerySchema, response: { 200: RunListResponseSchema, 400: ErrorResponseSchema } } },
+    { schema: { tags: ['training'], summary: 'Runs, newest first, filtered by scenario and status', querystring: RunListQuerySchema, response: { 200: RunListResponseSchema, 400: ErrorResponseSchema } } },
     async (request) => {
       // Fastify's ajv has filled limit and offset with the schema's defaults.
       const { runs, total } = await storage.runs.list(request.query as typeof request.query & { limit: number; offset: number });
@@ -101,13 +101,13 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/runs/:run_id',
-    { schema: { tags: ['training'], params: RunParamsSchema, response: { 200: RunSchema, ...errors } } },
+    { schema: { tags: ['training'], summary: 'One run with its status and latest progress', params: RunParamsSchema, response: { 200: RunSchema, ...errors } } },
     async (request) => findRun(request.params.run_id)
   );
 
   app.get(
     '/runs/:run_id/history',
-    { schema: { tags: ['training'], params: RunParamsSchema, response: { 200: RunHistoryResponseSchema, ...errors } } },
+    { schema: { tags: ['training'], summary: 'Every episode\'s metrics of a run', params: RunParamsSchema, response: { 200: RunHistoryResponseSchema, ...errors } } },
     async (request) => {
       const { run_id } = await findRun(request.params.run_id);
       return { run_id, episodes: await storage.episodes.list(run_id) };
@@ -119,6 +119,7 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['training'],
+        summary: 'A run\'s events after a seq: the envelopes the WebSocket sends',
         params: RunParamsSchema,
         querystring: RunEventsQuerySchema,
         response: { 200: RunEventsResponseSchema, ...errors }
