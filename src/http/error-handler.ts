@@ -12,11 +12,12 @@ const statusOf = (error: FastifyError): number =>
 
 /**
  * The service's one error handler. A 4xx keeps its message (it names the field or the
- * rule the client broke). A 5xx body is generic plus the request id: database codes,
- * constraint names and file paths go to the log under that id, never to the client. A
- * ServiceError's message is written for clients (e.g. "the run queue is full"), so a 5xx
- * ServiceError keeps its code and message and gains the request id too. URL integers are
- * bounded to the safe range on every route, so an out-of-range offset is a 400, not a 500.
+ * rule the client broke). A 500 is by definition unexpected: its body is generic plus the
+ * request id, and database codes, constraint names, file paths and worker messages go to
+ * the log under that id, never to the client (a ServiceError keeps its stable code). A
+ * 501-599 raised on purpose (a full queue, overload) says so in its own words. URL
+ * integers are bounded to the safe range on every route, so an out-of-range offset is a
+ * 400, not a 500.
  */
 const errorHandler: FastifyPluginAsync = async (app) => {
   await app.register(safeIntegersPlugin);
@@ -32,18 +33,30 @@ const errorHandler: FastifyPluginAsync = async (app) => {
         message: error.message
       });
     }
-    const own = error instanceof ServiceError;
-    if (own) request.log.warn({ err: error, statusCode }, 'request failed');
-    else request.log.error({ err: error, statusCode }, 'request failed');
+    const unexpected = statusCode === 500;
+    if (unexpected) request.log.error({ err: error, statusCode }, 'request failed');
+    else request.log.warn({ err: error, statusCode }, 'request refused: service unavailable');
     const body = {
       statusCode,
-      code: own ? error.code : 'HRL_INTERNAL_ERROR',
+      code: error instanceof ServiceError || (!unexpected && error.code !== undefined) ? error.code : 'HRL_INTERNAL_ERROR',
       error: STATUS_CODES[statusCode] ?? 'Error',
-      message: own ? error.message : INTERNAL_MESSAGE,
+      message: unexpected ? INTERNAL_MESSAGE : error.message,
       request_id: request.id
     };
     // Serialized here: a route's 5xx response schema would otherwise drop request_id.
     return reply.code(statusCode).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  });
+
+  // 5xx answers sent without an error (connection caps, health) carry the request id too.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 500 || typeof payload !== 'string' || !payload.startsWith('{') || payload.includes('"request_id"')) return payload;
+    try {
+      const body = JSON.parse(payload) as unknown;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return payload;
+      return JSON.stringify({ ...body, request_id: request.id });
+    } catch {
+      return payload;
+    }
   });
 };
 

@@ -1,10 +1,12 @@
 import t, { type Test } from 'tap';
+import { once } from 'node:events';
 import path from 'node:path';
+import WebSocket from 'ws';
 import Database from 'better-sqlite3';
 import { buildApp } from '../../src/app.js';
 import { fixture } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
-import { raw } from './helpers.js';
+import { raw, tryUpgrade } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -93,4 +95,19 @@ t.test('integers in the URL beyond the safe range are a 400 naming the field on 
   }
   t.ok(checked >= 12, `${checked} out-of-range values checked`);
   t.equal((await server.app.inject({ url: '/api/training/runs?offset=9007199254740991' })).statusCode, 200, 'the largest safe offset is fine');
+});
+
+t.test('a 503 said on purpose keeps its message and carries a request_id too', async (t) => {
+  const app = await buildApp(testConfig({ dataDir: t.testdir(), maxConnections: 1 }));
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const first = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  t.teardown(() => first.terminate());
+  await once(first, 'open');
+  const second = await tryUpgrade(`ws://127.0.0.1:${port}/ws`);
+  t.equal(second.status, 503);
+  const body = JSON.parse(second.body);
+  t.match(body, { statusCode: 503, code: 'HRL_TOO_MANY_CONNECTIONS', message: /maximum of 1 WebSocket connections/ });
+  t.match(body.request_id, UUID);
 });
