@@ -45,6 +45,10 @@ export const ConfigSchema = Type.Object({
   wsStallMs: Type.Integer({ minimum: 10, default: 30_000 }),
   /** A worker silent this long while running a job is terminated (watchdog); 0 turns it off. */
   workerTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
+  /** Worker threads rendering reports (their own, apart from training). */
+  reportWorkers: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  /** Reports waiting for a report worker beyond those rendering; more get 503 with Retry-After. */
+  reportQueue: Type.Integer({ minimum: 0, maximum: 1000, default: 4 }),
   /** Graceful shutdown deadline, after which the process exits anyway. */
   shutdownMs: Type.Integer({ minimum: 100, default: 30_000 }),
   /** Event-loop delay above which requests get 503 (under-pressure); 0 turns it off. */
@@ -79,6 +83,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   wsHardCapBytes: 'HRL_WS_HARD_CAP_BYTES',
   wsStallMs: 'HRL_WS_STALL_MS',
   workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
+  reportWorkers: 'HRL_REPORT_WORKERS',
+  reportQueue: 'HRL_REPORT_QUEUE',
   shutdownMs: 'HRL_SHUTDOWN_MS',
   maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS',
   trustProxy: 'HRL_TRUST_PROXY'

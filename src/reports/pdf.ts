@@ -1,7 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { layoutChart, type ChartGeometry } from './charts.js';
-import { allocationByYear, fmt, reportCharts, strategyText, type ReportData } from './report-data.js';
-import { MAX_EPISODE_ROWS } from './html.js';
+import { fmt, MAX_EPISODE_ROWS, type PreparedReport } from './report-data.js';
 
 type Doc = PDFKit.PDFDocument;
 
@@ -93,7 +92,7 @@ function chart(doc: Doc, g: ChartGeometry): void {
   doc.y = oy + h + 8;
 }
 
-function summary(doc: Doc, d: ReportData): void {
+function summary(doc: Doc, d: PreparedReport): void {
   const s = d.simulation;
   heading(doc, 'Summary');
   paragraph(doc, `Simulation ${s.simulation_id} of model ${s.model_name} on scenario ${s.scenario_name}: ${s.num_episodes} episodes, seed ${s.seed}, run ${s.timestamp}.`);
@@ -107,7 +106,7 @@ function summary(doc: Doc, d: ReportData): void {
   ], 0.5);
 }
 
-function scenario(doc: Doc, d: ReportData): void {
+function scenario(doc: Doc, d: PreparedReport): void {
   heading(doc, `Scenario: ${d.scenario.name}`);
   paragraph(doc, d.scenario.description || '(no description)');
   heading(doc, 'Environment', 12);
@@ -118,7 +117,7 @@ function scenario(doc: Doc, d: ReportData): void {
   keyValues(doc, d.scenario.config.reward);
 }
 
-function training(doc: Doc, d: ReportData): void {
+function training(doc: Doc, d: PreparedReport): void {
   heading(doc, 'Training');
   if (!d.model) {
     paragraph(doc, `The model ${d.simulation.model_name} is no longer stored.`);
@@ -139,7 +138,7 @@ function training(doc: Doc, d: ReportData): void {
   }
 }
 
-function results(doc: Doc, d: ReportData): void {
+function results(doc: Doc, d: PreparedReport): void {
   const s = d.simulation;
   heading(doc, 'Results');
   table(doc, ['measure', 'mean', 'std'], [
@@ -152,30 +151,30 @@ function results(doc: Doc, d: ReportData): void {
     ['episode reward', fmt(s.episode_reward_mean), fmt(s.episode_reward_std)]
   ]);
   heading(doc, 'Episodes', 12);
-  const eps = s.episodes.slice(0, MAX_EPISODE_ROWS);
+  const eps = d.episodeRows;
   table(doc, ['episode', 'months', 'final cash', 'invested', 'portfolio', 'total wealth', 'gains'],
     eps.map((x) => [x.episode_id, x.duration, fmt(x.final_cash), fmt(x.final_invested), fmt(x.final_portfolio_value), fmt(x.total_wealth), fmt(x.investment_gains)]), 0.1);
-  if (s.episodes.length > eps.length) paragraph(doc, `First ${eps.length} of ${s.episodes.length} episodes shown.`);
+  if (d.episodeCount > eps.length) paragraph(doc, `First ${eps.length} of ${d.episodeCount} episodes shown (at most ${MAX_EPISODE_ROWS}).`);
 }
 
-function charts(doc: Doc, d: ReportData): void {
+function charts(doc: Doc, d: PreparedReport): void {
   heading(doc, 'Charts');
-  for (const c of reportCharts(d)) chart(doc, layoutChart(c));
+  for (const c of d.charts) chart(doc, layoutChart(c));
 }
 
-function strategy(doc: Doc, d: ReportData): void {
+function strategy(doc: Doc, d: PreparedReport): void {
   const s = d.simulation;
   heading(doc, 'Strategy');
-  for (const line of strategyText(d)) paragraph(doc, line);
+  for (const line of d.strategy) paragraph(doc, line);
   table(doc, ['allocation', 'mean %'], [['invest', fmt(s.avg_invest_pct, 1)], ['save', fmt(s.avg_save_pct, 1)], ['consume', fmt(s.avg_consume_pct, 1)]], 0.5);
   heading(doc, 'By year', 12);
-  table(doc, ['year', 'invest %', 'save %', 'consume %'], allocationByYear(d).map((r) => [r.year, fmt(r.invest, 1), fmt(r.save, 1), fmt(r.consume, 1)]), 0.25);
+  table(doc, ['year', 'invest %', 'save %', 'consume %'], d.allocationByYear.map((r) => [r.year, fmt(r.invest, 1), fmt(r.save, 1), fmt(r.consume, 1)]), 0.25);
 }
 
 const RENDER = { summary, scenario, training, results, charts, strategy } as const;
 
 /** The same sections and charts as the HTML report, as a PDF (PDFKit: pure JavaScript, standard fonts). */
-export function renderPdf(d: ReportData): Promise<Buffer> {
+export function renderPdf(d: PreparedReport): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: pdfText(d.title), Creator: 'HRL Finance', Producer: 'HRL Finance (PDFKit)' } });
     const chunks: Buffer[] = [];

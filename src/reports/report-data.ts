@@ -1,10 +1,11 @@
 import type { MetricSummary, ModelSummary } from '../contracts/models.js';
 import type { ReportSection } from '../contracts/reports.js';
-import type { SimulationResult } from '../contracts/simulation.js';
+import type { SimulatedEpisodeWire, SimulationResult } from '../contracts/simulation.js';
 import type { ScenarioConfig } from '../hrl/index.js';
 import { downsample, rollingMean, type ChartSpec } from './charts.js';
+import { summariseMonths, type MonthlySummary } from './monthly-series.js';
 
-/** Everything a report shows, gathered before rendering so renderers do no I/O. */
+/** Everything a report is made from, gathered before rendering so renderers do no I/O. */
 export interface ReportData {
   report_id: string;
   title: string;
@@ -18,54 +19,56 @@ export interface ReportData {
     final_metrics: Record<string, number | null> | null;
     training_history: Record<string, MetricSummary>;
     /** episode_reward per training episode (empty without a stored history). */
-    reward_curve: number[];
+    reward_curve: ArrayLike<number>;
   } | null;
+}
+
+/** Episodes listed in the results table; the aggregates cover all of them. */
+export const MAX_EPISODE_ROWS = 50;
+/** Points per chart line: longer series are bucket means (the shape stays, the file stays small). */
+export const MAX_CHART_POINTS = 600;
+
+export type EpisodeRow = Omit<SimulatedEpisodeWire, 'months' | 'cash_history' | 'invested_history' | 'portfolio_history' | 'actions'>;
+
+/** What both renderers draw: every series computed once, from one pass over the episodes. */
+export interface PreparedReport {
+  report_id: string;
+  title: string;
+  generated_at: string;
+  sections: ReportSection[];
+  simulation: Omit<SimulationResult, 'episodes'>;
+  scenario: ReportData['scenario'];
+  model: Omit<NonNullable<ReportData['model']>, 'reward_curve'> | null;
+  /** The first MAX_EPISODE_ROWS episodes' figures, for the results table. */
+  episodeRows: EpisodeRow[];
+  episodeCount: number;
+  monthly: MonthlySummary;
+  charts: ChartSpec[];
+  allocationByYear: Array<{ year: number; invest: number; save: number; consume: number }>;
+  strategy: string[];
 }
 
 export const COLORS = { cash: '#1f77b4', portfolio: '#2ca02c', wealth: '#9467bd', invested: '#ff7f0e', invest: '#2ca02c', save: '#1f77b4', consume: '#d62728', reward: '#aaaaaa', rolling: '#d62728' };
 
-/** Mean over the episodes that lasted at least m months, for every month m. */
-export function monthlyMeans(episodes: SimulationResult['episodes'], pick: (e: SimulationResult['episodes'][number]) => readonly number[]): number[] {
-  const out: number[] = [];
-  const longest = Math.max(0, ...episodes.map((e) => pick(e).length));
-  for (let m = 0; m < longest; m++) {
-    let s = 0;
-    let n = 0;
-    for (const e of episodes) {
-      const v = pick(e)[m];
-      if (v !== undefined) {
-        s += v;
-        n++;
-      }
-    }
-    out.push(n > 0 ? s / n : NaN);
-  }
-  return out;
-}
-
-export function allocationMeans(episodes: SimulationResult['episodes']): { invest: number[]; save: number[]; consume: number[] } {
-  const part = (k: 0 | 1 | 2) => monthlyMeans(episodes, (e) => e.actions.map((a) => 100 * (a[k] ?? 0)));
-  return { invest: part(0), save: part(1), consume: part(2) };
+/** A monthly series as a chart line, bucket-averaged past MAX_CHART_POINTS. */
+function line(name: string, color: string, values: readonly number[]): ChartSpec['series'][number] {
+  const { x, y } = downsample(values, MAX_CHART_POINTS);
+  return { name, color, values: y, x };
 }
 
 /** The report's charts: wealth over months, allocation over time, and the training reward curve when there is one. */
-export function reportCharts(data: ReportData): ChartSpec[] {
-  const eps = data.simulation.episodes;
-  const cash = monthlyMeans(eps, (e) => e.cash_history);
-  const portfolio = monthlyMeans(eps, (e) => e.portfolio_history);
-  const invested = monthlyMeans(eps, (e) => e.invested_history);
-  const wealth = cash.map((c, i) => c + (portfolio[i] ?? 0));
-  const alloc = allocationMeans(eps);
+export function reportCharts(monthly: MonthlySummary, rewardCurve: ArrayLike<number>): ChartSpec[] {
+  const m = monthly.mean;
   const charts: ChartSpec[] = [
     {
       title: 'Wealth, cash and portfolio over time (mean over episodes)',
       xLabel: 'month',
       yLabel: 'amount',
       series: [
-        { name: 'total wealth', color: COLORS.wealth, values: wealth },
-        { name: 'cash', color: COLORS.cash, values: cash },
-        { name: 'portfolio value', color: COLORS.portfolio, values: portfolio },
-        { name: 'invested (contributions)', color: COLORS.invested, values: invested }
+        line('total wealth', COLORS.wealth, m.wealth),
+        line('cash', COLORS.cash, m.cash),
+        line('portfolio value', COLORS.portfolio, m.portfolio),
+        line('invested (contributions)', COLORS.invested, m.invested)
       ]
     },
     {
@@ -73,14 +76,10 @@ export function reportCharts(data: ReportData): ChartSpec[] {
       xLabel: 'month',
       yLabel: '%',
       yRange: [0, 100],
-      series: [
-        { name: 'invest', color: COLORS.invest, values: alloc.invest },
-        { name: 'save', color: COLORS.save, values: alloc.save },
-        { name: 'consume', color: COLORS.consume, values: alloc.consume }
-      ]
+      series: [line('invest', COLORS.invest, m.invest), line('save', COLORS.save, m.save), line('consume', COLORS.consume, m.consume)]
     }
   ];
-  const curve = data.model?.reward_curve ?? [];
+  const curve = Array.from(rewardCurve);
   if (curve.length > 0) {
     const raw = downsample(curve, 400);
     const rolling = downsample(rollingMean(curve, Math.min(50, Math.max(1, Math.round(curve.length / 20)))), 400);
@@ -97,27 +96,55 @@ export function reportCharts(data: ReportData): ChartSpec[] {
   return charts;
 }
 
-/** Mean allocation per simulated year, for the strategy section. */
-export function allocationByYear(data: ReportData): Array<{ year: number; invest: number; save: number; consume: number }> {
-  const alloc = allocationMeans(data.simulation.episodes);
-  const rows: Array<{ year: number; invest: number; save: number; consume: number }> = [];
-  for (let start = 0; start < alloc.invest.length; start += 12) {
-    const mean = (xs: number[]) => {
-      const part = xs.slice(start, start + 12).filter(Number.isFinite);
-      return part.reduce((a, b) => a + b, 0) / Math.max(1, part.length);
-    };
-    rows.push({ year: start / 12 + 1, invest: mean(alloc.invest), save: mean(alloc.save), consume: mean(alloc.consume) });
+/** Mean allocation per simulated year (of the monthly means), for the strategy section. */
+export function allocationByYear(monthly: MonthlySummary): PreparedReport['allocationByYear'] {
+  const { invest, save, consume } = monthly.mean;
+  const rows: PreparedReport['allocationByYear'] = [];
+  const mean = (xs: number[], start: number) => {
+    let s = 0;
+    let n = 0;
+    for (let i = start; i < Math.min(xs.length, start + 12); i++) {
+      if (Number.isFinite(xs[i])) {
+        s += xs[i]!;
+        n++;
+      }
+    }
+    return n > 0 ? s / n : NaN;
+  };
+  for (let start = 0; start < monthly.months; start += 12) {
+    rows.push({ year: start / 12 + 1, invest: mean(invest, start), save: mean(save, start), consume: mean(consume, start) });
   }
   return rows;
+}
+
+/** Computes everything the renderers draw, once (in the report worker, off the event loop). */
+export function prepareReport(data: ReportData): PreparedReport {
+  const { episodes, ...simulation } = data.simulation;
+  const monthly = summariseMonths(episodes);
+  const model = data.model && { summary: data.model.summary, final_metrics: data.model.final_metrics, training_history: data.model.training_history };
+  return {
+    report_id: data.report_id,
+    title: data.title,
+    generated_at: data.generated_at,
+    sections: data.sections,
+    simulation,
+    scenario: data.scenario,
+    model,
+    episodeRows: episodes.slice(0, MAX_EPISODE_ROWS).map(({ months: _m, cash_history: _c, invested_history: _i, portfolio_history: _p, actions: _a, ...row }) => row),
+    episodeCount: episodes.length,
+    monthly,
+    charts: reportCharts(monthly, data.model?.reward_curve ?? []),
+    allocationByYear: allocationByYear(monthly),
+    strategy: strategyText(simulation, data.scenario.config)
+  };
 }
 
 export const fmt = (v: number | null | undefined, digits = 2): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** Plain-language reading of the policy's allocation, shared by both formats. */
-export function strategyText(data: ReportData): string[] {
-  const s = data.simulation;
-  const env = data.scenario.config.environment;
+export function strategyText(s: Omit<SimulationResult, 'episodes'>, config: ScenarioConfig): string[] {
+  const env = config.environment;
   const lines = [
     `On average the policy invests ${fmt(s.avg_invest_pct, 1)}% of the money available each month, saves ${fmt(s.avg_save_pct, 1)}% as cash and consumes ${fmt(s.avg_consume_pct, 1)}%.`,
     `Over ${fmt(s.duration_mean, 1)} months on average, it ends with ${fmt(s.final_cash_mean)} in cash and a portfolio worth ${fmt(s.final_portfolio_mean)} (${fmt(s.final_invested_mean)} contributed, gains ${fmt(s.investment_gains_mean)}).`

@@ -2,22 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPORT_SECTIONS, type GenerateReportBody, type ReportSection, type ReportType } from '../contracts/reports.js';
-import type { SimulationResult } from '../contracts/simulation.js';
 import { notFound } from '../errors.js';
 import type { ModelService } from '../models/models.js';
 import type { ReportRecord, Storage } from '../storage/index.js';
-import { renderHtml } from './html.js';
-import { renderPdf } from './pdf.js';
-import type { ReportData } from './report-data.js';
+import type { ReportJob } from './report-job.js';
+import { ServiceBusyError, type ReportRenderer } from './report-workers.js';
 
 export const newReportId = (): string => `rep_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
-
-export type Renderer = (data: ReportData) => Promise<Buffer>;
-
-export const DEFAULT_RENDERERS: Record<ReportType, Renderer> = {
-  html: async (data) => Buffer.from(renderHtml(data), 'utf8'),
-  pdf: renderPdf
-};
 
 export const CONTENT_TYPES: Record<ReportType, string> = {
   html: 'text/html; charset=utf-8',
@@ -29,68 +20,83 @@ export interface ReportServiceOptions {
   models: ModelService;
   /** Report files live here (<dataDir>/reports). */
   dir: string;
-  /** Tests inject failing renderers. */
-  renderers?: Partial<Record<ReportType, Renderer>>;
+  /** Where reports are rendered (the report workers; tests inject failing ones). */
+  renderer: ReportRenderer;
+  /** Reports in progress at once, gathering, waiting or rendering; more get 503 with Retry-After. */
+  maxInProgress: number;
 }
 
 /**
  * Generates report files next to their metadata. A report exists completely or not at
  * all: the file is written under a temporary name and renamed into place, and the record
- * is inserted last; any failure removes the file and writes no record.
+ * is inserted last; any failure removes the file and writes no record. The event loop
+ * only reads storage and moves bytes: parsing, series and rendering happen in the renderer.
  */
 export class ReportService {
   readonly #storage: Storage;
   readonly #models: ModelService;
-  readonly #renderers: Record<ReportType, Renderer>;
+  readonly #renderer: ReportRenderer;
+  readonly #maxInProgress: number;
+  #inProgress = 0;
   readonly dir: string;
 
   constructor(options: ReportServiceOptions) {
     this.#storage = options.storage;
     this.#models = options.models;
     this.dir = options.dir;
-    this.#renderers = { ...DEFAULT_RENDERERS, ...options.renderers };
+    this.#renderer = options.renderer;
+    this.#maxInProgress = options.maxInProgress;
   }
 
   filePath(record: ReportRecord): string {
     return path.join(this.dir, record.file_name);
   }
 
-  async #gather(simulationId: string, reportId: string, title: string | undefined, sections: ReportSection[]): Promise<ReportData> {
-    const sim = await this.#storage.simulations.get(simulationId);
+  async #gather(type: ReportType, simulationId: string, reportId: string, title: string | undefined, sections: ReportSection[]): Promise<ReportJob> {
+    const sim = await this.#storage.simulations.getWithResultText(simulationId);
     if (!sim) throw notFound('simulation', simulationId);
-    const result = sim.result as unknown as SimulationResult;
     const detail = await this.#models.detail(sim.model_name);
-    let model: ReportData['model'] = null;
+    let model: ReportJob['model'] = null;
     if (detail) {
       const { environment: _e, training: _t, reward: _r, seed: _s, training_history, final_metrics, ...summary } = detail;
       const history = detail.run_id === null ? [] : await this.#storage.episodes.list(detail.run_id);
-      model = {
-        summary,
-        final_metrics,
-        training_history,
-        reward_curve: history.filter((h) => h.episode <= detail.episodes).map((h) => h.episode_reward)
-      };
+      const curve = new Float64Array(history.length);
+      let n = 0;
+      for (const h of history) if (h.episode <= detail.episodes) curve[n++] = h.episode_reward;
+      model = { summary, final_metrics, training_history, reward_curve: curve.slice(0, n) };
     }
     return {
+      type,
       report_id: reportId,
       title: title ?? `Simulation report: ${sim.model_name} on ${sim.scenario_name}`,
       generated_at: new Date().toISOString(),
       sections,
-      simulation: result,
+      simulation_json: sim.result_json,
       scenario: { name: sim.scenario_name, description: sim.description, config: sim.config },
       model
     };
   }
 
   async generate(body: GenerateReportBody): Promise<ReportRecord> {
+    if (this.#inProgress >= this.#maxInProgress) {
+      throw new ServiceBusyError('HRL_REPORTS_BUSY', `${this.#inProgress} reports are in progress, the most this service takes at once; retry in a few seconds`, 5);
+    }
+    this.#inProgress++;
+    try {
+      return await this.#generate(body);
+    } finally {
+      this.#inProgress--;
+    }
+  }
+
+  async #generate(body: GenerateReportBody): Promise<ReportRecord> {
     const type: ReportType = body.report_type ?? 'html';
     const wanted = new Set(body.include_sections ?? []);
     // Empty means every section; the order is always the report's own.
     const sections = wanted.size === 0 ? [...REPORT_SECTIONS] : REPORT_SECTIONS.filter((s) => wanted.has(s));
     const reportId = newReportId();
-    const data = await this.#gather(body.simulation_id, reportId, body.title, sections);
-
-    const content = await this.#renderers[type](data);
+    const job = await this.#gather(type, body.simulation_id, reportId, body.title, sections);
+    const content = await this.#renderer.render(job);
     const fileName = `${reportId}.${type}`;
     const finalPath = path.join(this.dir, fileName);
     const tmpPath = path.join(this.dir, `.${fileName}.${randomBytes(4).toString('hex')}.tmp`);
@@ -98,8 +104,8 @@ export class ReportService {
       report_id: reportId,
       simulation_id: body.simulation_id,
       report_type: type,
-      title: data.title,
-      generated_at: data.generated_at,
+      title: job.title,
+      generated_at: job.generated_at,
       size_bytes: content.byteLength,
       sections,
       file_name: fileName

@@ -14,6 +14,7 @@ import {
 import { notFound, ServiceError } from '../errors.js';
 import type { ReportRecord } from '../storage/index.js';
 import { CONTENT_TYPES } from './report-service.js';
+import { ServiceBusyError } from './report-workers.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema };
 
@@ -39,13 +40,18 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reports'],
         summary: 'Generate an HTML or PDF report of a stored simulation',
         body: GenerateReportBodySchema,
-        response: { 201: ReportMetadataSchema, ...errors, 500: ErrorResponseSchema }
+        response: { 201: ReportMetadataSchema, ...errors, 500: ErrorResponseSchema, 503: ErrorResponseSchema }
       }
     },
     async (request, reply) => {
-      const record = await reports.generate(request.body);
-      reply.code(201);
-      return metadata(record);
+      try {
+        const record = await reports.generate(request.body);
+        reply.code(201);
+        return metadata(record);
+      } catch (error) {
+        if (error instanceof ServiceBusyError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
     }
   );
 

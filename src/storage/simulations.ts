@@ -27,6 +27,8 @@ export interface SimulationRepository {
   /** ConflictError if the id is taken. */
   insert(s: SimulationRecord): Promise<void>;
   get(simulationId: string): Promise<SimulationRecord | undefined>;
+  /** Like get, but the result stays the stored JSON text, for a caller that parses it off the event loop. */
+  getWithResultText(simulationId: string): Promise<(Omit<SimulationRecord, 'result'> & { result_json: string }) | undefined>;
   /** Newest first (then insertion order), without the result JSON. */
   list(q: { limit: number; offset: number; model_name?: string }): Promise<{ simulations: SimulationSummary[]; total: number }>;
 }
@@ -54,6 +56,20 @@ const summary = (row: Record<(typeof SUMMARY_COLUMNS)[number], unknown>): Simula
 });
 
 export function createSimulationRepository(db: Kysely<DatabaseSchema>): SimulationRepository {
+  const getWithResultText: SimulationRepository['getWithResultText'] = async (simulationId) => {
+    const row = await db
+      .selectFrom('simulations')
+      .select([...SUMMARY_COLUMNS, 'description', 'config', 'result'])
+      .where('simulation_id', '=', simulationId)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      ...summary(row),
+      description: row.description,
+      config: JSON.parse(row.config) as ScenarioConfig,
+      result_json: row.result
+    };
+  };
   return {
     async insert(s) {
       await mapConflict(
@@ -79,19 +95,13 @@ export function createSimulationRepository(db: Kysely<DatabaseSchema>): Simulati
     },
 
     async get(simulationId) {
-      const row = await db
-        .selectFrom('simulations')
-        .select([...SUMMARY_COLUMNS, 'description', 'config', 'result'])
-        .where('simulation_id', '=', simulationId)
-        .executeTakeFirst();
-      if (row === undefined) return undefined;
-      return {
-        ...summary(row),
-        description: row.description,
-        config: JSON.parse(row.config) as ScenarioConfig,
-        result: JSON.parse(row.result) as Record<string, unknown>
-      };
+      const record = await getWithResultText(simulationId);
+      if (record === undefined) return undefined;
+      const { result_json, ...rest } = record;
+      return { ...rest, result: JSON.parse(result_json) as Record<string, unknown> };
     },
+
+    getWithResultText,
 
     async list(q) {
       let base = db.selectFrom('simulations');

@@ -5,11 +5,13 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ModelService } from '../../src/models/models.js';
+import { renderReport } from '../../src/reports/report-job.js';
 import { ReportService } from '../../src/reports/report-service.js';
 import { seedTrainedModel } from '../models/seed.js';
 
 const dataDir = t.testdir();
-const app = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'silent', maxEventLoopDelayMs: 0, rateLimitPerMinute: 0 }));
+// Room for the eight concurrent reports below (the default admits 1 rendering + 4 waiting).
+const app = await buildApp(loadConfig({}, { dataDir, workers: 1, logLevel: 'silent', maxEventLoopDelayMs: 0, rateLimitPerMinute: 0, reportQueue: 16 }));
 t.teardown(() => app.close());
 const reportsDir = path.join(dataDir, 'reports');
 
@@ -165,11 +167,12 @@ t.test('failures leave nothing behind', async (t) => {
       storage: app.storage,
       models: new ModelService(app.storage),
       dir: reportsDir,
-      renderers: {
-        pdf: async () => {
+      renderer: {
+        render: async () => {
           throw new Error('PDF library exploded');
         }
-      }
+      },
+      maxInProgress: 1
     });
     await t.rejects(service.generate({ simulation_id: simulationId, report_type: 'pdf' }), /exploded/);
     t.same((await readdir(reportsDir)).sort(), before);
@@ -178,7 +181,7 @@ t.test('failures leave nothing behind', async (t) => {
 
   t.test('a record that cannot be stored removes the written file', async (t) => {
     const storage = { ...app.storage, reports: { ...app.storage.reports, insert: async () => Promise.reject(new Error('disk full')) } };
-    const service = new ReportService({ storage, models: new ModelService(app.storage), dir: reportsDir });
+    const service = new ReportService({ storage, models: new ModelService(app.storage), dir: reportsDir, renderer: { render: renderReport }, maxInProgress: 1 });
     await t.rejects(service.generate({ simulation_id: simulationId, report_type: 'html' }), /disk full/);
     t.same((await readdir(reportsDir)).sort(), before, 'neither the temporary nor the final file remains');
     t.equal((await req('GET', '/api/reports/list')).body.total, listed);

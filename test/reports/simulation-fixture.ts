@@ -94,3 +94,18 @@ export function ulpsAbove(x: number, count: number): number[] {
   }
   return out;
 }
+
+/** `episodes` episodes of `months` months with wandering values (a large, ordinary simulation). */
+export function largeSeries(episodes: number, months: number): EpisodeSeries[] {
+  return Array.from({ length: episodes }, (_, e) => {
+    const cash: number[] = [];
+    const portfolio: number[] = [];
+    const invested: number[] = [];
+    for (let m = 0; m < months; m++) {
+      cash.push(1000 + 10 * m + ((e * 7919 + m * 104729) % 500));
+      portfolio.push(50 * m + ((e * 31 + m * 17) % 300));
+      invested.push(40 * m);
+    }
+    return { cash, portfolio, invested, actions: cash.map((_, m) => [0.2 + (m % 10) / 100, 0.3, 0.5 - (m % 10) / 100]) };
+  });
+}

@@ -1,0 +1,136 @@
+// Per-month series of a simulation, computed in one pass over its episodes: cost is linear
+// in months × episodes (plus one sort of at most `episodes` values per month and band),
+// where the old report code recomputed every series inside its month loop. Pure and
+// free of I/O, so it runs in the report worker (or a simulation worker) off the event loop.
+
+/** What one simulated episode contributes: its per-month histories (JSON null stands for a non-finite value). */
+export interface EpisodeHistories {
+  cash_history: ReadonlyArray<number | null>;
+  portfolio_history: ReadonlyArray<number | null>;
+  invested_history: ReadonlyArray<number | null>;
+  /** [invest, save, consume] shares per month. */
+  actions: ReadonlyArray<ReadonlyArray<number | null>>;
+}
+
+/** Percentile levels kept for the bands (P10/P50/P90). */
+export const BAND_LEVELS = [10, 50, 90] as const;
+export type BandLevel = (typeof BAND_LEVELS)[number];
+export type Bands = Record<`p${BandLevel}`, number[]>;
+
+export interface MonthlySummary {
+  /** Length of the longest episode; every series below has this many entries (month m at index m - 1). */
+  months: number;
+  /** Episodes still running in month m (they lasted at least m months). */
+  running: number[];
+  /** Episodes that had ended before month m (shorter than m months, at least one month long). */
+  ended: number[];
+  /** Means over the episodes still running in month m (NaN when none or no finite value). Allocation in %. */
+  mean: { cash: number[]; portfolio: number[]; invested: number[]; wealth: number[]; invest: number[]; save: number[]; consume: number[] };
+  /**
+   * Percentiles over every episode at least one month long. An episode that ended before
+   * month m counts with its last month's value (its money does not vanish when it stops),
+   * so the bands have no survivor bias; `ended` says how many values were carried forward.
+   */
+  bands: { wealth: Bands; cash: Bands };
+}
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Linear interpolation between closest ranks of sorted values (numpy's default); NaN when empty. */
+export function percentileOfSorted(sorted: ArrayLike<number>, level: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const rank = (level / 100) * (n - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.min(n - 1, lo + 1);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  // Written so that equal neighbours (or huge ones) cannot produce Infinity - Infinity.
+  return a === b ? a : a + (rank - lo) * (b - a);
+}
+
+/** Means, running/ended counts and percentile bands per month, in one pass over the episodes. */
+export function summariseMonths(episodes: readonly EpisodeHistories[]): MonthlySummary {
+  let months = 0;
+  for (const e of episodes) months = Math.max(months, e.cash_history.length);
+  const zeros = () => new Float64Array(months);
+  const sums = { cash: zeros(), portfolio: zeros(), invested: zeros(), wealth: zeros(), invest: zeros(), save: zeros(), consume: zeros() };
+  const counts = { cash: zeros(), portfolio: zeros(), invested: zeros(), wealth: zeros(), invest: zeros(), save: zeros(), consume: zeros() };
+  const running = new Array<number>(months).fill(0);
+  const ended = new Array<number>(months).fill(0);
+  // Column-major scratch: values of month m for every episode, sorted once per month.
+  const withMonths = episodes.filter((e) => e.cash_history.length > 0);
+  const n = withMonths.length;
+  const wealthAt = new Float64Array(months * n);
+  const cashAt = new Float64Array(months * n);
+
+  // Means are summed as value / count so that huge values cannot overflow; counts first.
+  for (const e of withMonths) {
+    const len = e.cash_history.length;
+    for (let m = 0; m < len; m++) {
+      running[m]!++;
+      const c = e.cash_history[m];
+      const p = e.portfolio_history[m];
+      const a = e.actions[m];
+      if (finite(c)) counts.cash[m]!++;
+      if (finite(p)) counts.portfolio[m]!++;
+      if (finite(e.invested_history[m])) counts.invested[m]!++;
+      if (finite(c) && finite(p)) counts.wealth[m]!++;
+      if (a && finite(a[0])) counts.invest[m]!++;
+      if (a && finite(a[1])) counts.save[m]!++;
+      if (a && finite(a[2])) counts.consume[m]!++;
+    }
+    for (let m = len; m < months; m++) ended[m]!++;
+  }
+  withMonths.forEach((e, j) => {
+    const len = e.cash_history.length;
+    let lastCash = NaN;
+    let lastWealth = NaN;
+    for (let m = 0; m < months; m++) {
+      if (m < len) {
+        const c = e.cash_history[m];
+        const p = e.portfolio_history[m];
+        const v = e.invested_history[m];
+        const a = e.actions[m];
+        if (finite(c)) sums.cash[m]! += c / counts.cash[m]!;
+        if (finite(p)) sums.portfolio[m]! += p / counts.portfolio[m]!;
+        if (finite(v)) sums.invested[m]! += v / counts.invested[m]!;
+        if (finite(c) && finite(p)) sums.wealth[m]! += (c + p) / counts.wealth[m]!;
+        if (a && finite(a[0])) sums.invest[m]! += (100 * a[0]) / counts.invest[m]!;
+        if (a && finite(a[1])) sums.save[m]! += (100 * a[1]) / counts.save[m]!;
+        if (a && finite(a[2])) sums.consume[m]! += (100 * a[2]) / counts.consume[m]!;
+        lastCash = finite(c) ? c : NaN;
+        lastWealth = finite(c) && finite(p) && Number.isFinite(c + p) ? c + p : NaN;
+      }
+      cashAt[m * n + j] = lastCash;
+      wealthAt[m * n + j] = lastWealth;
+    }
+  });
+
+  const meanOf = (k: keyof typeof sums) => Array.from(sums[k], (s, m) => (counts[k][m]! > 0 ? s : NaN));
+  const bandsOf = (column: Float64Array): Bands => {
+    const out = { p10: [] as number[], p50: [] as number[], p90: [] as number[] };
+    for (let m = 0; m < months; m++) {
+      const values = column.subarray(m * n, (m + 1) * n).filter(Number.isFinite).sort();
+      out.p10.push(percentileOfSorted(values, 10));
+      out.p50.push(percentileOfSorted(values, 50));
+      out.p90.push(percentileOfSorted(values, 90));
+    }
+    return out;
+  };
+  return {
+    months,
+    running,
+    ended,
+    mean: {
+      cash: meanOf('cash'),
+      portfolio: meanOf('portfolio'),
+      invested: meanOf('invested'),
+      wealth: meanOf('wealth'),
+      invest: meanOf('invest'),
+      save: meanOf('save'),
+      consume: meanOf('consume')
+    },
+    bands: { wealth: bandsOf(wealthAt), cash: bandsOf(cashAt) }
+  };
+}
