@@ -35,6 +35,10 @@ export interface MonthlySummary {
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+/** A share as a percentage, or null when it is missing or not a finite number. */
+const percent = (v: number | null | undefined): number | null => (finite(v) && Number.isFinite(100 * v) ? 100 * v : null);
+/** Cash + portfolio, or null when either is missing or the sum is not finite. */
+const wealthOf = (c: number | null | undefined, p: number | null | undefined): number | null => (finite(c) && finite(p) && Number.isFinite(c + p) ? c + p : null);
 
 /** Linear interpolation between closest ranks of sorted values (numpy's default); NaN when empty. */
 export function percentileOfSorted(sorted: ArrayLike<number>, level: number): number {
@@ -45,8 +49,11 @@ export function percentileOfSorted(sorted: ArrayLike<number>, level: number): nu
   const hi = Math.min(n - 1, lo + 1);
   const a = sorted[lo]!;
   const b = sorted[hi]!;
-  // Written so that equal neighbours (or huge ones) cannot produce Infinity - Infinity.
-  return a === b ? a : a + (rank - lo) * (b - a);
+  const f = rank - lo;
+  const span = b - a;
+  // a + f × (b − a) rises with f (so bands stay ordered); a weighted sum where b − a overflows.
+  const v = Number.isFinite(span) ? a + f * span : a * (1 - f) + b * f;
+  return Math.min(b, Math.max(a, v));
 }
 
 /** Means, running/ended counts and percentile bands per month, in one pass over the episodes. */
@@ -75,10 +82,10 @@ export function summariseMonths(episodes: readonly EpisodeHistories[]): MonthlyS
       if (finite(c)) counts.cash[m]!++;
       if (finite(p)) counts.portfolio[m]!++;
       if (finite(e.invested_history[m])) counts.invested[m]!++;
-      if (finite(c) && finite(p)) counts.wealth[m]!++;
-      if (a && finite(a[0])) counts.invest[m]!++;
-      if (a && finite(a[1])) counts.save[m]!++;
-      if (a && finite(a[2])) counts.consume[m]!++;
+      if (wealthOf(c, p) !== null) counts.wealth[m]!++;
+      if (percent(a?.[0]) !== null) counts.invest[m]!++;
+      if (percent(a?.[1]) !== null) counts.save[m]!++;
+      if (percent(a?.[2]) !== null) counts.consume[m]!++;
     }
     for (let m = len; m < months; m++) ended[m]!++;
   }
@@ -95,19 +102,23 @@ export function summariseMonths(episodes: readonly EpisodeHistories[]): MonthlyS
         if (finite(c)) sums.cash[m]! += c / counts.cash[m]!;
         if (finite(p)) sums.portfolio[m]! += p / counts.portfolio[m]!;
         if (finite(v)) sums.invested[m]! += v / counts.invested[m]!;
-        if (finite(c) && finite(p)) sums.wealth[m]! += (c + p) / counts.wealth[m]!;
-        if (a && finite(a[0])) sums.invest[m]! += (100 * a[0]) / counts.invest[m]!;
-        if (a && finite(a[1])) sums.save[m]! += (100 * a[1]) / counts.save[m]!;
-        if (a && finite(a[2])) sums.consume[m]! += (100 * a[2]) / counts.consume[m]!;
+        const w = wealthOf(c, p);
+        const [invest, save, consume] = [percent(a?.[0]), percent(a?.[1]), percent(a?.[2])];
+        if (w !== null) sums.wealth[m]! += w / counts.wealth[m]!;
+        if (invest !== null) sums.invest[m]! += invest / counts.invest[m]!;
+        if (save !== null) sums.save[m]! += save / counts.save[m]!;
+        if (consume !== null) sums.consume[m]! += consume / counts.consume[m]!;
         lastCash = finite(c) ? c : NaN;
-        lastWealth = finite(c) && finite(p) && Number.isFinite(c + p) ? c + p : NaN;
+        lastWealth = w ?? NaN;
       }
       cashAt[m * n + j] = lastCash;
       wealthAt[m * n + j] = lastWealth;
     }
   });
 
-  const meanOf = (k: keyof typeof sums) => Array.from(sums[k], (s, m) => (counts[k][m]! > 0 ? s : NaN));
+  // A mean of finite values is finite; summing value / count can still round past ±MAX_VALUE.
+  const meanOf = (k: keyof typeof sums) =>
+    Array.from(sums[k], (s, m) => (counts[k][m]! > 0 ? Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, s)) : NaN));
   const bandsOf = (column: Float64Array): Bands => {
     const out = { p10: [] as number[], p50: [] as number[], p90: [] as number[] };
     for (let m = 0; m < months; m++) {
