@@ -24,7 +24,7 @@ const checkers: Record<RunEventType, TypeCheck<any>> = {
 /** The envelope for `request` numbered `seq`, validated and serialized once. Throws InvalidEventError. */
 export function buildMessage(request: PublishRequest, seq: number): BusMessage {
   const { run_id, scenario_name, type, data } = request;
-  const event = { type, ts: new Date().toISOString(), run_id, seq, data } as RunEvent;
+  const event = { type, ts: new Date().toISOString(), run_id, scenario_name, seq, data } as RunEvent;
   const checker = checkers[type];
   if (!checker) throw new InvalidEventError(`unknown run event type ${JSON.stringify(type)}`);
   if (!checker.Check(event)) {

@@ -38,3 +38,25 @@ export const ErrorResponseSchema = Type.Object({
   error: Type.String(),
   message: Type.String()
 });
+
+/**
+ * The same schema with every nested object closed (additionalProperties: false), for
+ * request bodies stored as given: unknown keys are refused instead of kept. Response and
+ * event schemas stay open so fields can be added.
+ */
+export function closedObjects<T extends TSchema>(schema: T): T {
+  const close = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(close);
+    if (typeof node !== 'object' || node === null) return node;
+    // Spread keeps TypeBox's symbol markers (Kind, Optional).
+    const out: Record<string | symbol, unknown> = { ...(node as Record<string | symbol, unknown>) };
+    for (const key of ['properties', 'patternProperties']) {
+      const map = out[key] as Record<string, unknown> | undefined;
+      if (map) out[key] = Object.fromEntries(Object.entries(map).map(([k, v]) => [k, close(v)]));
+    }
+    for (const key of ['items', 'anyOf', 'allOf', 'oneOf']) if (out[key] !== undefined) out[key] = close(out[key]);
+    if (out.type === 'object' && out.properties !== undefined) out.additionalProperties = false;
+    return out;
+  };
+  return close(schema) as T;
+}

@@ -3,12 +3,19 @@ import { Nullable, RequestIdSchema, RunIdSchema, ScenarioNameSchema, TimestampSc
 
 // ---- Run event payloads (the `data` of a run envelope) -------------------------------
 
+/** The learner's settings actually in use for a run (discounts, rollout length, learning rates, `auto`, ...). */
+export const TrainingSettingsSchema = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.Number(), Type.Boolean()]), {
+  description: 'the training values in use for this run, by name (numbers and flags)'
+});
+export type TrainingSettings = Static<typeof TrainingSettingsSchema>;
+
 export const TrainingStartedDataSchema = Type.Object({
   run_id: RunIdSchema,
   scenario_name: ScenarioNameSchema,
   num_episodes: Type.Integer({ minimum: 1 }),
   start_time: TimestampSchema,
-  seed: Type.Integer({ minimum: 0 })
+  seed: Type.Integer({ minimum: 0 }),
+  training_settings: Type.Optional(TrainingSettingsSchema)
 });
 
 /** Rolling means over the last min(10, n) episodes, as in the original system. */
@@ -24,6 +31,29 @@ export const TrainingProgressDataSchema = Type.Object({
   elapsed_time: Type.Number({ minimum: 0, description: 'seconds since the run started' })
 });
 
+const PairedDifferenceSchema = Type.Object({
+  mean: Type.Number({ description: 'mean of the per-seed differences learned − baseline' }),
+  ci95: Type.Tuple([Type.Number(), Type.Number()], { description: 'paired 95% confidence interval [lo, hi] of that mean' })
+});
+
+/** Held-out comparison of the learned policy with the best constant allocation and the best rule of thumb (means only). */
+export const BaselinesSchema = Type.Object({
+  episodes: Type.Integer({ minimum: 1, description: 'held-out evaluation episodes (seeds never used in training)' }),
+  learned_mean: Type.Number({ description: 'mean episode reward of the learned deterministic policy' }),
+  best_constant: Type.Object({
+    allocation: Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 3, maxItems: 3, description: '[invest, save, consume] shares' }),
+    mean: Type.Number()
+  }),
+  best_rule: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    params: Type.Record(Type.String({ maxLength: 64 }), Type.Number(), { description: 'the rule parameters, e.g. {k: 1.5}; empty when it has none' }),
+    mean: Type.Number()
+  }),
+  diff_constant: PairedDifferenceSchema,
+  diff_rule: PairedDifferenceSchema
+});
+export type Baselines = Static<typeof BaselinesSchema>;
+
 export const FinalMetricsSchema = Type.Object({
   avg_reward: Type.Number(),
   avg_duration: Type.Number({ minimum: 0 }),
@@ -36,7 +66,8 @@ export const FinalMetricsSchema = Type.Object({
   final_reward: Type.Number(),
   eval_episodes: Type.Integer({ minimum: 0, description: 'deterministic evaluation episodes run after training' }),
   eval_reward_mean: Nullable(Type.Number({ description: 'mean episode reward of the evaluation; null when none ran' })),
-  eval_total_wealth_mean: Nullable(Type.Number({ description: 'mean final cash + portfolio of the evaluation; null when none ran' }))
+  eval_total_wealth_mean: Nullable(Type.Number({ description: 'mean final cash + portfolio of the evaluation; null when none ran' })),
+  baselines: Type.Optional(BaselinesSchema)
 });
 
 export const TrainingCompletedDataSchema = Type.Object({
@@ -67,6 +98,8 @@ const runEnvelope = <K extends string, D extends TSchema>(type: K, data: D) =>
     type: Type.Literal(type),
     ts: TimestampSchema,
     run_id: RunIdSchema,
+    // Optional only so envelopes stored before it existed still validate; the bus sets it on every event.
+    scenario_name: Type.Optional(ScenarioNameSchema),
     seq: Type.Integer({ minimum: 1, description: 'per run, starts at 1, contiguous' }),
     data
   });

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EnvironmentConfigSchema, RewardConfigSchema, TrainingConfigSchema } from '../hrl/index.js';
-import { Nullable, RunIdSchema, ScenarioNameSchema, TimestampSchema } from './common.js';
-import { FinalMetricsSchema } from './events.js';
+import { closedObjects, Nullable, RunIdSchema, ScenarioNameSchema, TimestampSchema } from './common.js';
+import { FinalMetricsSchema, TrainingSettingsSchema } from './events.js';
 import { ModelNameSchema } from './training.js';
 
 export const ModelParamsSchema = Type.Object({ name: ModelNameSchema });
@@ -50,7 +50,8 @@ export const ModelDetailSchema = Type.Composite([
     training_history: Type.Record(Type.String(), MetricSummarySchema, {
       description: "per episode metric of the run's history: {count, first, last, mean, min, max}; empty when the model has no stored history"
     }),
-    final_metrics: Nullable(FinalMetricsSchema)
+    final_metrics: Nullable(FinalMetricsSchema),
+    training_settings: Type.Optional(TrainingSettingsSchema)
   })
 ]);
 export type ModelDetail = Static<typeof ModelDetailSchema>;
@@ -71,8 +72,17 @@ export const ModelExportSchema = Type.Object(
 );
 export type ModelExport = Static<typeof ModelExportSchema>;
 
-/** The import body: an export (Nullable lists null first, so ajv's coercion keeps nulls). */
-export const ImportModelBodySchema = ModelExportSchema;
+/** A model file is ~50 KB; the import body may be at most this many bytes. */
+export const MAX_MODEL_IMPORT_BYTES = 1024 * 1024;
+
+/**
+ * The import body: an export, closed at every level so unknown keys (in final_metrics and
+ * below) are refused rather than stored (Nullable lists null first, so ajv's coercion keeps nulls).
+ */
+export const ImportModelBodySchema = Type.Object(
+  { ...ModelExportSchema.properties, final_metrics: Nullable(closedObjects(FinalMetricsSchema)) },
+  { additionalProperties: false }
+);
 
 export const ImportModelQuerySchema = Type.Object({
   name: Type.Optional(ModelNameSchema)

@@ -1,10 +1,18 @@
 import { Type, type Static, type TObject, type TPartial } from '@sinclair/typebox';
-import { EnvironmentConfigSchema, RewardConfigSchema, TrainingConfigSchema } from '../hrl/index.js';
+import { DEFAULT_CURRENCY, EnvironmentConfigSchema, MAX_REWARD_WEIGHT, RewardConfigSchema, TrainingConfigSchema } from '../hrl/index.js';
 import { ScenarioNameSchema, TimestampSchema } from './common.js';
+
+/** ISO 4217 code of every amount in the scenario (the service also checks the code is a known currency). */
+export const CurrencySchema = Type.String({
+  pattern: '^[A-Z]{3}$',
+  default: DEFAULT_CURRENCY,
+  description: `ISO 4217 currency code of the scenario's amounts, e.g. EUR, USD, GBP; default ${DEFAULT_CURRENCY}`
+});
 
 export const ScenarioSchema = Type.Object({
   name: ScenarioNameSchema,
   description: Type.String({ maxLength: 500 }),
+  currency: CurrencySchema,
   environment: EnvironmentConfigSchema,
   training: TrainingConfigSchema,
   reward: RewardConfigSchema,
@@ -42,13 +50,14 @@ const EnvironmentBodySchema = optionalBlock(EnvironmentConfigSchema);
 const TrainingBodySchema = optionalBlock(TrainingConfigSchema);
 /** `lambda_` (the original files' spelling) is accepted for `lambda`. */
 const RewardBodySchema = optionalBlock(
-  Type.Composite([RewardConfigSchema, Type.Object({ lambda_: Type.Number({ minimum: 0 }) })])
+  Type.Composite([RewardConfigSchema, Type.Object({ lambda_: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT }) })])
 );
 
 export const ScenarioBodySchema = Type.Object(
   {
     name: ScenarioNameSchema,
     description: Type.Optional(Type.String({ maxLength: 500, default: '' })),
+    currency: Type.Optional(CurrencySchema),
     environment: EnvironmentBodySchema,
     training: Type.Optional(TrainingBodySchema),
     reward: Type.Optional(RewardBodySchema)
@@ -67,6 +76,7 @@ export type ScenarioUpdateBody = Static<typeof ScenarioUpdateBodySchema>;
 export const ScenarioListItemSchema = Type.Object({
   name: ScenarioNameSchema,
   description: Type.String(),
+  currency: CurrencySchema,
   income: Type.Number(),
   fixed_expenses: Type.Number(),
   variable_expenses: Type.Number({ description: 'variable_expense_mean' }),

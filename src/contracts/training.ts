@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EpisodeMetricsSchema } from '../hrl/index.js';
+import { EpisodeMetricsSchema, MAX_TRAINING_EPISODES } from '../hrl/index.js';
 import { Nullable, RunIdSchema, ScenarioNameSchema, TimestampSchema } from './common.js';
-import { RunEventSchema, TrainingProgressDataSchema } from './events.js';
+import { BaselinesSchema, RunEventSchema, TrainingProgressDataSchema, TrainingSettingsSchema } from './events.js';
 
 export const RunStatusSchema = Type.Union([
   Type.Literal('queued'),
@@ -26,7 +26,7 @@ export const MAX_SEED = 4294967295;
 export const StartTrainingBodySchema = Type.Object(
   {
     scenario_name: ScenarioNameSchema,
-    num_episodes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 })),
+    num_episodes: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TRAINING_EPISODES, default: 1000 })),
     save_interval: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'episodes between checkpoints' })),
     eval_episodes: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'deterministic evaluation episodes after training' })
@@ -83,7 +83,9 @@ export const RunSchema = Type.Object({
   finished_at: Nullable(TimestampSchema),
   model_name: Nullable(Type.String()),
   latest_progress: LatestProgressSchema,
-  error: Nullable(Type.String({ description: 'why a failed or interrupted run ended' }))
+  error: Nullable(Type.String({ description: 'why a failed or interrupted run ended' })),
+  training_settings: Type.Optional(TrainingSettingsSchema),
+  baselines: Type.Optional(BaselinesSchema)
 });
 export type Run = Static<typeof RunSchema>;
 

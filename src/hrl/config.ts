@@ -6,16 +6,29 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
+/**
+ * Upper bounds (README "Limits"): every amount stays far from where doubles lose
+ * cents or overflow over the longest episode, and one episode's work stays bounded.
+ */
+export const MAX_MONEY = 1_000_000_000;
+export const MAX_MONTHS = 1200;
+export const MAX_REWARD_WEIGHT = 1_000_000;
+export const MAX_TRAINING_EPISODES = 1_000_000;
+const money = (defaultValue: number, options: { exclusiveMinimum?: number; description?: string } = {}) =>
+  options.exclusiveMinimum === undefined
+    ? Type.Number({ minimum: 0, maximum: MAX_MONEY, default: defaultValue, ...options })
+    : Type.Number({ maximum: MAX_MONEY, default: defaultValue, ...options });
+
 export const EnvironmentConfigSchema = Type.Object(
   {
-    income: Type.Number({ exclusiveMinimum: 0, default: 3200, description: 'Monthly net income' }),
-    fixed_expenses: Type.Number({ minimum: 0, default: 1400 }),
-    variable_expense_mean: Type.Number({ minimum: 0, default: 700 }),
-    variable_expense_std: Type.Number({ minimum: 0, default: 100 }),
+    income: money(3200, { exclusiveMinimum: 0, description: 'Monthly net income' }),
+    fixed_expenses: money(1400),
+    variable_expense_mean: money(700),
+    variable_expense_std: money(100),
     inflation: Type.Number({ minimum: -1, maximum: 1, default: 0.02, description: 'Annual rate' }),
-    safety_threshold: Type.Number({ minimum: 0, default: 1000 }),
-    max_months: Type.Integer({ exclusiveMinimum: 0, default: 60 }),
-    initial_cash: Type.Number({ minimum: 0, default: 0 }),
+    safety_threshold: money(1000),
+    max_months: Type.Integer({ exclusiveMinimum: 0, maximum: MAX_MONTHS, default: 60 }),
+    initial_cash: money(0),
     risk_tolerance: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
     investment_return_mean: Type.Number({ minimum: -1, maximum: 1, default: 0.005 }),
     investment_return_std: Type.Number({ minimum: 0, maximum: 1, default: 0.02 }),
@@ -26,11 +39,11 @@ export const EnvironmentConfigSchema = Type.Object(
 
 export const TrainingConfigSchema = Type.Object(
   {
-    num_episodes: Type.Integer({ exclusiveMinimum: 0, default: 1000 }),
+    num_episodes: Type.Integer({ exclusiveMinimum: 0, maximum: MAX_TRAINING_EPISODES, default: 1000 }),
     gamma_low: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.95 }),
     gamma_high: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.99 }),
-    high_period: Type.Integer({ exclusiveMinimum: 0, default: 6 }),
-    batch_size: Type.Integer({ exclusiveMinimum: 0, default: 32 }),
+    high_period: Type.Integer({ exclusiveMinimum: 0, maximum: MAX_MONTHS, default: 6 }),
+    batch_size: Type.Integer({ exclusiveMinimum: 0, maximum: 4096, default: 32 }),
     learning_rate_low: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.0003 }),
     learning_rate_high: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.0001 }),
     auto: Type.Optional(
@@ -45,12 +58,12 @@ export const TrainingConfigSchema = Type.Object(
 
 export const RewardConfigSchema = Type.Object(
   {
-    alpha: Type.Number({ minimum: 0, default: 10 }),
-    beta: Type.Number({ minimum: 0, default: 0.1 }),
-    gamma: Type.Number({ minimum: 0, default: 5 }),
-    delta: Type.Number({ minimum: 0, default: 20 }),
-    lambda: Type.Number({ minimum: 0, default: 1 }),
-    mu: Type.Number({ minimum: 0, default: 0.5 }),
+    alpha: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 10 }),
+    beta: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 0.1 }),
+    gamma: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 5 }),
+    delta: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 20 }),
+    lambda: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 1 }),
+    mu: Type.Number({ minimum: 0, maximum: MAX_REWARD_WEIGHT, default: 0.5 }),
   },
   { $id: 'RewardConfig', additionalProperties: false },
 );
@@ -154,8 +167,23 @@ export function normalizeScenarioConfig(input: unknown): ScenarioConfig {
   return { environment, training, reward };
 }
 
-/** Parses a scenario file in the original YAML format (comments, lambda_ or lambda, optional name/description). */
-export function parseScenarioYaml(text: string): { config: ScenarioConfig; name?: string; description?: string } {
+/** ISO 4217 code of the scenario's amounts (a top-level field beside name and description). */
+export const DEFAULT_CURRENCY = 'EUR';
+const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+let knownCurrencies: ReadonlySet<string> | undefined;
+
+/** 'must be ...' when `code` is not an ISO 4217 code this runtime knows; undefined when it is. */
+export function currencyProblem(code: string): string | undefined {
+  if (!CURRENCY_PATTERN.test(code)) return 'must be an ISO 4217 code of three capital letters, e.g. EUR';
+  knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
+  if (!knownCurrencies.has(code)) return 'must be a known ISO 4217 currency code';
+  return undefined;
+}
+
+export type ScenarioFileMeta = { name?: string; description?: string; currency?: string };
+
+/** Parses a scenario file in the original YAML format (comments, lambda_ or lambda, optional name/description/currency). */
+export function parseScenarioYaml(text: string): { config: ScenarioConfig } & ScenarioFileMeta {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -165,26 +193,33 @@ export function parseScenarioYaml(text: string): { config: ScenarioConfig; name?
   return scenarioFromDocument(doc);
 }
 
-/** A scenario from an already parsed YAML document (name, description and the three blocks). */
-export function scenarioFromDocument(doc: unknown): { config: ScenarioConfig; name?: string; description?: string } {
+/** A scenario from an already parsed YAML document (name, description, currency and the three blocks). */
+export function scenarioFromDocument(doc: unknown): { config: ScenarioConfig } & ScenarioFileMeta {
   if (doc === null || doc === undefined) doc = {};
   if (!isPlainObject(doc)) throw new ScenarioConfigError('(root)', 'must be a mapping with environment, training and reward blocks', describe(doc));
-  const { name, description, ...blocks } = doc;
+  const { name, description, currency, ...blocks } = doc;
   if (name !== undefined && typeof name !== 'string') throw new ScenarioConfigError('name', 'must be a string', describe(name));
   if (description !== undefined && description !== null && typeof description !== 'string') {
     throw new ScenarioConfigError('description', 'must be a string', describe(description));
   }
-  const out: { config: ScenarioConfig; name?: string; description?: string } = { config: normalizeScenarioConfig(blocks) };
+  if (currency !== undefined && currency !== null) {
+    if (typeof currency !== 'string') throw new ScenarioConfigError('currency', 'must be a string', describe(currency));
+    const problem = currencyProblem(currency);
+    if (problem) throw new ScenarioConfigError('currency', problem, describe(currency));
+  }
+  const out: { config: ScenarioConfig } & ScenarioFileMeta = { config: normalizeScenarioConfig(blocks) };
   if (typeof name === 'string') out.name = name;
   if (typeof description === 'string') out.description = description;
+  if (typeof currency === 'string') out.currency = currency;
   return out;
 }
 
 /** Writes the original YAML format (reward λ spelled `lambda_` like the shipped files); parseScenarioYaml reads it back identically. */
-export function scenarioToYaml(config: ScenarioConfig, meta?: { name?: string; description?: string }): string {
+export function scenarioToYaml(config: ScenarioConfig, meta?: ScenarioFileMeta): string {
   const doc: Record<string, unknown> = {};
   if (meta?.name !== undefined) doc.name = meta.name;
   if (meta?.description !== undefined) doc.description = meta.description;
+  if (meta?.currency !== undefined) doc.currency = meta.currency;
   doc.environment = { ...config.environment };
   doc.training = { ...config.training };
   const { lambda, ...rest } = config.reward;

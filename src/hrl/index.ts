@@ -9,6 +9,12 @@ export {
   parseScenarioYaml,
   scenarioFromDocument,
   scenarioToYaml,
+  currencyProblem,
+  DEFAULT_CURRENCY,
+  MAX_MONEY,
+  MAX_MONTHS,
+  MAX_REWARD_WEIGHT,
+  MAX_TRAINING_EPISODES,
 } from './config.js';
 export type { EnvironmentConfig, TrainingConfig, RewardConfig, ScenarioConfig } from './config.js';
 export { EpisodeMetricsSchema } from './metrics.js';

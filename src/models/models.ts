@@ -5,7 +5,7 @@ import type { ModelSummary as SummaryRow, Storage } from '../storage/index.js';
 
 const MIB = 1024 * 1024;
 
-const num = (m: Record<string, number | null> | null, key: string): number | null => {
+const num = (m: Record<string, unknown> | null, key: string): number | null => {
   const v = m?.[key];
   return typeof v === 'number' ? v : null;
 };

@@ -4,6 +4,7 @@ import type { FinalMetrics } from '../contracts/events.js';
 import {
   ImportModelBodySchema,
   ImportModelQuerySchema,
+  MAX_MODEL_IMPORT_BYTES,
   ModelDetailSchema,
   ModelExportSchema,
   ModelListResponseSchema,
@@ -15,9 +16,7 @@ import { conflict, notFound, ServiceError } from '../errors.js';
 import { loadModel, ModelFormatError } from '../hrl/index.js';
 import { ConflictError } from '../storage/index.js';
 
-const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
-/** A saved model is a few hundred KiB of JSON; leave room for larger networks. */
-const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema, 413: ErrorResponseSchema };
 
 /** Model routes of docs/protocol.md §2, plus import of an exported model. */
 export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -89,7 +88,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/import',
     {
-      bodyLimit: IMPORT_BODY_LIMIT,
+      bodyLimit: MAX_MODEL_IMPORT_BYTES,
       schema: {
         tags: ['models'],
         summary: 'Import an exported model (?name= stores it under another name)',

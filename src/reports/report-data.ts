@@ -16,7 +16,7 @@ export interface ReportData {
   /** null when the model was deleted after the simulation. */
   model: {
     summary: ModelSummary;
-    final_metrics: Record<string, number | null> | null;
+    final_metrics: Record<string, unknown> | null;
     training_history: Record<string, MetricSummary>;
     /** episode_reward per training episode (empty without a stored history). */
     reward_curve: ArrayLike<number>;

@@ -13,9 +13,9 @@ import {
   ScenarioYamlBodySchema
 } from '../contracts/scenarios.js';
 import { conflict, notFound, ServiceError } from '../errors.js';
-import { scenarioFromDocument, scenarioToYaml, ScenarioConfigError } from '../hrl/index.js';
+import { DEFAULT_CURRENCY, scenarioFromDocument, scenarioToYaml, ScenarioConfigError } from '../hrl/index.js';
 import { ConflictError, type ScenarioRecord } from '../storage/index.js';
-import { badRequest, checkScenarioName, configFromBody, listItem, rejectBadBodyName } from './scenarios.js';
+import { badRequest, checkCurrency, checkScenarioName, configFromBody, listItem, rejectBadBodyName } from './scenarios.js';
 import { SCENARIO_TEMPLATES } from './templates.js';
 import { parseBoundedYaml, readYamlBody, requireYamlContentType, YAML_CONTENT_TYPES, YAML_LIMITS } from './yaml-import.js';
 
@@ -25,6 +25,7 @@ const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorR
 const toWire = (s: ScenarioRecord) => ({
   name: s.name,
   description: s.description,
+  currency: s.currency ?? DEFAULT_CURRENCY,
   ...s.config,
   created_at: s.created_at,
   updated_at: s.updated_at
@@ -68,10 +69,11 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: rejectBadBodyName
     },
     async (request, reply) => {
-      const { name, description = '' } = request.body;
+      const { name, description = '', currency = DEFAULT_CURRENCY } = request.body;
       checkScenarioName(name);
+      checkCurrency(currency);
       const now = new Date().toISOString();
-      const record: ScenarioRecord = { name, description, config: configFromBody(request.body), created_at: now, updated_at: now };
+      const record: ScenarioRecord = { name, description, currency, config: configFromBody(request.body), created_at: now, updated_at: now };
       await insert(record);
       reply.code(201);
       return toWire(record);
@@ -108,7 +110,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const description = parsed.description ?? '';
       if (description.length > 500) throw badRequest('description must have at most 500 characters');
       const now = new Date().toISOString();
-      const record: ScenarioRecord = { name, description, config: parsed.config, created_at: now, updated_at: now };
+      const record: ScenarioRecord = { name, description, currency: parsed.currency ?? DEFAULT_CURRENCY, config: parsed.config, created_at: now, updated_at: now };
       await insert(record);
       reply.code(201);
       return toWire(record);
@@ -141,12 +143,15 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const current = request.params.name;
       const name = request.body.name ?? current;
       checkScenarioName(name);
+      const currency = request.body.currency ?? DEFAULT_CURRENCY;
+      checkCurrency(currency);
       const config = configFromBody(request.body);
       const existing = await storage.scenarios.get(current);
       if (!existing) throw notFound('scenario', current);
       const record: ScenarioRecord = {
         name,
         description: request.body.description ?? '',
+        currency,
         config,
         created_at: existing.created_at,
         updated_at: new Date().toISOString()
@@ -191,7 +196,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply
         .type('application/yaml; charset=utf-8')
         .header('content-disposition', `attachment; filename="${scenario.name}.yaml"`);
-      return scenarioToYaml(scenario.config, { name: scenario.name, description: scenario.description });
+      return scenarioToYaml(scenario.config, { name: scenario.name, description: scenario.description, currency: scenario.currency });
     }
   );
 };

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ScenarioNameSchema } from '../contracts/common.js';
 import { ServiceError } from '../errors.js';
-import { normalizeScenarioConfig, ScenarioConfigError, type ScenarioConfig } from '../hrl/index.js';
+import { currencyProblem, DEFAULT_CURRENCY, normalizeScenarioConfig, ScenarioConfigError, type ScenarioConfig } from '../hrl/index.js';
 import type { ScenarioRecord } from '../storage/index.js';
 
 const validName = TypeCompiler.Compile(ScenarioNameSchema);
@@ -27,6 +27,12 @@ export function checkScenarioName(name: string, field = 'body/name'): void {
 export async function rejectBadBodyName(request: FastifyRequest): Promise<void> {
   const body = request.body as { name?: unknown } | null | undefined;
   if (body && typeof body === 'object' && typeof body.name === 'string') checkScenarioName(body.name);
+}
+
+/** 400 for a code that is not a known ISO 4217 currency (the schema checks only its shape). */
+export function checkCurrency(code: string, field = 'body/currency'): void {
+  const problem = currencyProblem(code);
+  if (problem) throw badRequest(`${field} ${problem} (got ${JSON.stringify(code)})`);
 }
 
 type ConfigBody = { environment: unknown; training?: unknown; reward?: unknown };
@@ -64,6 +70,7 @@ export function listItem(s: ScenarioRecord) {
   return {
     name: s.name,
     description: s.description,
+    currency: s.currency ?? DEFAULT_CURRENCY,
     income: env.income,
     fixed_expenses: env.fixed_expenses,
     variable_expenses: env.variable_expense_mean,

@@ -146,9 +146,20 @@ const simulationsAndReports: Migration = {
   }
 };
 
+/** A scenario's currency (ISO 4217); rows from before it existed are in euros, the original's unit. */
+const scenarioCurrency: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('scenarios').addColumn('currency', 'text', (c) => c.notNull().defaultTo('EUR')).execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('scenarios').dropColumn('currency').execute();
+  }
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
-  '0002_simulations_reports': simulationsAndReports
+  '0002_simulations_reports': simulationsAndReports,
+  '0003_scenario_currency': scenarioCurrency
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,7 +11,7 @@ export type ModelRecord = {
   episodes: number;
   /** UTF-8 byte length of the stored model JSON. */
   size_bytes: number;
-  final_metrics: Record<string, number | null> | null;
+  final_metrics: Record<string, unknown> | null;
   model: HrlModel;
 };
 

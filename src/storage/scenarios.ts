@@ -6,6 +6,8 @@ import type { DatabaseSchema, ScenariosTable } from './schema.js';
 export type ScenarioRecord = {
   name: string;
   description: string;
+  /** ISO 4217 code of the scenario's amounts; always set on read, absent on write means EUR. */
+  currency?: string;
   config: ScenarioConfig;
   created_at: string;
   updated_at: string;
@@ -26,10 +28,11 @@ export interface ScenarioRepository {
   delete(name: string): Promise<boolean>;
 }
 
-function fromRow(row: Pick<Selectable<ScenariosTable>, 'name' | 'description' | 'config' | 'created_at' | 'updated_at'>): ScenarioRecord {
+function fromRow(row: Pick<Selectable<ScenariosTable>, 'name' | 'description' | 'currency' | 'config' | 'created_at' | 'updated_at'>): ScenarioRecord {
   return {
     name: row.name,
     description: row.description,
+    currency: row.currency,
     config: JSON.parse(row.config) as ScenarioConfig,
     created_at: row.created_at,
     updated_at: row.updated_at
@@ -40,13 +43,14 @@ function toRow(s: ScenarioRecord) {
   return {
     name: s.name,
     description: s.description,
+    ...(s.currency !== undefined && { currency: s.currency }),
     config: JSON.stringify(s.config),
     created_at: s.created_at,
     updated_at: s.updated_at
   };
 }
 
-const COLUMNS = ['name', 'description', 'config', 'created_at', 'updated_at'] as const;
+const COLUMNS = ['name', 'description', 'currency', 'config', 'created_at', 'updated_at'] as const;
 
 export function createScenarioRepository(db: Kysely<DatabaseSchema>): ScenarioRepository {
   return {

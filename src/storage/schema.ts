@@ -75,6 +75,8 @@ export interface ScenariosTable {
   id: Generated<number>;
   name: string;
   description: string;
+  /** ISO 4217 code; the database fills EUR for rows written without one. */
+  currency: ColumnType<string, string | undefined, string>;
   /** JSON of ScenarioConfig. */
   config: string;
   created_at: string;

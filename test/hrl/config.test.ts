@@ -35,26 +35,34 @@ t.test('lambda_ and lambda are both accepted and stored as lambda', async (t) =>
 
 t.test('bad configs are rejected with the field and the rule', async (t) => {
   const cases: [unknown, string, RegExp][] = [
-    [{ environment: { income: 0 } }, 'environment.income', /must be a number > 0/],
-    [{ environment: { income: -5 } }, 'environment.income', /> 0/],
-    [{ environment: { fixed_expenses: -1 } }, 'environment.fixed_expenses', />= 0/],
-    [{ environment: { variable_expense_std: -1 } }, 'environment.variable_expense_std', />= 0/],
+    [{ environment: { income: 0 } }, 'environment.income', /must be a number in \(0, 1000000000\]/],
+    [{ environment: { income: -5 } }, 'environment.income', /\(0, /],
+    [{ environment: { income: 1e10 } }, 'environment.income', /1000000000\]/],
+    [{ environment: { fixed_expenses: -1 } }, 'environment.fixed_expenses', /\[0, 1000000000\]/],
+    [{ environment: { safety_threshold: 2e9 } }, 'environment.safety_threshold', /\[0, 1000000000\]/],
+    [{ environment: { initial_cash: Infinity } }, 'environment.initial_cash', /\[0, 1000000000\]/],
+    [{ environment: { variable_expense_std: -1 } }, 'environment.variable_expense_std', /\[0, /],
     [{ environment: { inflation: 1.5 } }, 'environment.inflation', /in \[-1, 1\]/],
-    [{ environment: { max_months: 0 } }, 'environment.max_months', /integer > 0/],
+    [{ environment: { max_months: 0 } }, 'environment.max_months', /integer in \(0, 1200\]/],
+    [{ environment: { max_months: 1201 } }, 'environment.max_months', /integer in \(0, 1200\]/],
     [{ environment: { max_months: 12.5 } }, 'environment.max_months', /integer/],
     [{ environment: { risk_tolerance: 2 } }, 'environment.risk_tolerance', /in \[0, 1\]/],
-    [{ environment: { initial_cash: -100 } }, 'environment.initial_cash', />= 0/],
+    [{ environment: { initial_cash: -100 } }, 'environment.initial_cash', /\[0, /],
     [{ environment: { investment_return_type: 'crypto' } }, 'environment.investment_return_type', /one of fixed, stochastic, none/],
     [{ environment: { income: '3200' } }, 'environment.income', /number/],
     [{ environment: { income: Number.NaN } }, 'environment.income', /number/],
     [{ environment: { incme: 3200 } }, 'environment.incme', /not a known field/],
     [{ training: { gamma_low: 0 } }, 'training.gamma_low', /in \(0, 1\]/],
     [{ training: { gamma_high: 1.01 } }, 'training.gamma_high', /in \(0, 1\]/],
-    [{ training: { high_period: 0 } }, 'training.high_period', /integer > 0/],
+    [{ training: { high_period: 0 } }, 'training.high_period', /integer in \(0, 1200\]/],
+    [{ training: { batch_size: 5000 } }, 'training.batch_size', /integer in \(0, 4096\]/],
+    [{ training: { num_episodes: 1_000_001 } }, 'training.num_episodes', /integer in \(0, 1000000\]/],
+    [{ training: { auto: 'yes' } }, 'training.auto', /must be true or false/],
+    [{ reward: { alpha: 1e7 } }, 'reward.alpha', /\[0, 1000000\]/],
     [{ training: { batch_size: 2.5 } }, 'training.batch_size', /integer/],
-    [{ training: { num_episodes: -1 } }, 'training.num_episodes', /integer > 0/],
+    [{ training: { num_episodes: -1 } }, 'training.num_episodes', /integer in \(0, /],
     [{ training: { learning_rate_low: 0 } }, 'training.learning_rate_low', /> 0|in \(0, 1\]/],
-    [{ reward: { delta: -1 } }, 'reward.delta', />= 0/],
+    [{ reward: { delta: -1 } }, 'reward.delta', /\[0, /],
     [{ environment: [] }, 'environment', /must be an object/],
     [{ extra: {} }, 'extra', /not a known block/],
     ['nope', '(root)', /must be an object/],
@@ -112,7 +120,19 @@ t.test('broken YAML and bad values in YAML are reported with a field', async (t)
   t.equal(errorOf('environment: [1, 2').field, '(yaml)');
   const bad = errorOf('environment:\n  income: -1\n');
   t.equal(bad.field, 'environment.income');
-  t.equal(bad.rule, 'must be a number > 0');
+  t.equal(bad.rule, 'must be a number in (0, 1000000000]');
   t.equal(errorOf('- 1\n- 2\n').field, '(root)');
   t.equal(errorOf('name: 5\n').field, 'name');
+  t.equal(errorOf('currency: euro\n').field, 'currency');
+  t.equal(errorOf('currency: XQQ\n').rule, 'must be a known ISO 4217 currency code');
+});
+
+t.test('currency is a top-level field of the file, written on export and read back', async (t) => {
+  const config = normalizeScenarioConfig({});
+  const text = scenarioToYaml(config, { name: 'zurich', description: 'in francs', currency: 'CHF' });
+  t.match(text, /^currency: CHF$/m);
+  const back = parseScenarioYaml(text);
+  t.equal(back.currency, 'CHF');
+  t.strictSame(back.config, config);
+  t.equal(parseScenarioYaml(scenarioToYaml(config)).currency, undefined, 'a file without currency has none (the service applies EUR)');
 });
