@@ -45,6 +45,17 @@ export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<B
     t.match(published.event.ts, /^\d{4}-\d{2}-\d{2}T/);
   });
 
+  t.test("carries the run's scenario_name in every envelope, in memory and in the store", async (t) => {
+    const { bus } = await makeFixture(t);
+    const delivered: RunEvent[] = [];
+    bus.subscribe((m) => delivered.push(m.event));
+    await bus.publish({ run_id: 'r', scenario_name: 'home-budget', type: 'training_progress', data: progress(1) });
+    await bus.publish({ run_id: 'r', scenario_name: 'home-budget', type: 'training_progress', data: progress(2) });
+    t.same(delivered.map((e) => e.scenario_name), ['home-budget', 'home-budget']);
+    const read = await bus.readAfter('r', 0);
+    t.same(read.events.map((e) => e.scenario_name), ['home-budget', 'home-budget']);
+  });
+
   t.test('rejects an event that fails its schema and does not consume a seq', async (t) => {
     const { bus } = await makeFixture(t);
     await t.rejects(

@@ -3,7 +3,7 @@ import { ConflictError, type ScenarioRecord } from '../../src/storage/index.js';
 import { openTestStorage, sampleConfig } from './helpers.js';
 
 function scenario(name: string, updated_at = '2026-11-25T12:00:00.000Z'): ScenarioRecord {
-  return { name, description: `about ${name}`, config: sampleConfig, created_at: '2026-11-25T11:00:00.000Z', updated_at };
+  return { name, description: `about ${name}`, currency: 'EUR', config: sampleConfig, created_at: '2026-11-25T11:00:00.000Z', updated_at };
 }
 
 t.test('insert then get returns the same scenario', async (t) => {
@@ -11,6 +11,17 @@ t.test('insert then get returns the same scenario', async (t) => {
   await storage.scenarios.insert(scenario('a'));
   t.strictSame(await storage.scenarios.get('a'), scenario('a'));
   t.equal(await storage.scenarios.get('b'), undefined);
+});
+
+t.test('the currency is stored; a record written without one reads back in euros', async (t) => {
+  const { storage } = await openTestStorage(t);
+  await storage.scenarios.insert({ ...scenario('franc'), currency: 'CHF' });
+  t.equal((await storage.scenarios.get('franc'))?.currency, 'CHF');
+  const { currency: _none, ...withoutCurrency } = scenario('plain');
+  await storage.scenarios.insert(withoutCurrency);
+  t.equal((await storage.scenarios.get('plain'))?.currency, 'EUR');
+  await storage.scenarios.update('franc', { ...scenario('franc'), currency: 'JPY' });
+  t.equal((await storage.scenarios.get('franc'))?.currency, 'JPY');
 });
 
 t.test('a taken scenario name is a ConflictError', async (t) => {

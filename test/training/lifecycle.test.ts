@@ -35,6 +35,7 @@ t.test('a run goes started → progress → completed, every event schema-valid 
   t.equal((await get(`/api/training/runs/${run_id}`)).body.status, 'completed');
   const events = c.runEvents(run_id);
   t.same(seqs(events), contiguous(events.length));
+  t.ok(events.every((e) => e.scenario_name === 'bologna'), 'every envelope names the run scenario');
   t.equal(events[0].type, 'training_started');
   t.match(events[0].data, { run_id, scenario_name: 'bologna', num_episodes: 40, seed: 7 });
   const progress = events.filter((e) => e.type === 'training_progress');
