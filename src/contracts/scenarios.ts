@@ -6,6 +6,7 @@ import { ScenarioNameSchema, TimestampSchema } from './common.js';
 export const CurrencySchema = Type.String({
   pattern: '^[A-Z]{3}$',
   default: DEFAULT_CURRENCY,
+  examples: [DEFAULT_CURRENCY],
   description: `ISO 4217 currency code of the scenario's amounts, e.g. EUR, USD, GBP; default ${DEFAULT_CURRENCY}`
 });
 
