@@ -1,12 +1,13 @@
 import fp from 'fastify-plugin';
 import { WorkerPool } from '../training/worker-pool.js';
+import type { JobRunner } from './job-runner.js';
 
 /** Where CPU-heavy jobs run, off the event loop. */
 export interface JobRunners {
   /** Training runs, one per worker, the rest queued in order. */
-  training: WorkerPool;
+  training: JobRunner;
   /** A worker of its own (started on first use), so a simulation never queues behind hours of training. */
-  simulation: WorkerPool;
+  simulation: JobRunner;
 }
 
 declare module 'fastify' {

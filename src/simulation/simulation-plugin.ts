@@ -7,12 +7,12 @@ declare module 'fastify' {
   }
 }
 
-/** Simulations run on a training worker while one sits idle with nothing queued, else on their own runner. */
+/** Simulations borrow the training runner while it has idle capacity, else use their own. */
 export const simulationPlugin = fp(
   async (app) => {
     const { training, simulation } = app.jobs;
-    const pickPool = () => (training.hasIdleWorker && training.queued === 0 && app.training.activeCount < training.size ? training : simulation);
-    app.decorate('simulations', new SimulationService({ storage: app.storage, pool: pickPool, log: app.log }));
+    const pickRunner = () => (training.hasIdleCapacity ? training : simulation);
+    app.decorate('simulations', new SimulationService({ storage: app.storage, runner: pickRunner, log: app.log }));
   },
-  { name: 'simulations', dependencies: ['storage', 'jobs', 'training'] }
+  { name: 'simulations', dependencies: ['storage', 'jobs'] }
 );

@@ -3,26 +3,25 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RunSimulationBody, SimulationResult } from '../contracts/simulation.js';
 import { notFound, ServiceError } from '../errors.js';
 import type { Storage } from '../storage/index.js';
-import type { WorkerPool } from '../training/worker-pool.js';
+import type { JobOutcome, JobRunner } from '../jobs/job-runner.js';
 
 /** Sortable and unique even for requests in the same millisecond: time prefix plus 64 random bits. */
 export const newSimulationId = (): string => `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
 
 /**
  * Runs simulations in worker threads (never on the event loop) and stores every result.
- * Simulations are synchronous for the client (capped episode count) and use their own
- * pool, so a request never waits behind hours of queued training.
+ * Simulations are synchronous for the client (capped episode count) and never wait behind
+ * hours of queued training: the composition root hands in a runner picker for that.
  */
 export class SimulationService {
   readonly #storage: Storage;
-  readonly #pool: () => WorkerPool;
+  readonly #runner: () => JobRunner;
   readonly #log: FastifyBaseLogger;
 
-  /** `pool` picks the pool for each job. */
-  constructor(options: { storage: Storage; pool: WorkerPool | (() => WorkerPool); log: FastifyBaseLogger }) {
+  /** `runner` picks the job runner for each simulation. */
+  constructor(options: { storage: Storage; runner: () => JobRunner; log: FastifyBaseLogger }) {
     this.#storage = options.storage;
-    const pool = options.pool;
-    this.#pool = typeof pool === 'function' ? pool : () => pool;
+    this.#runner = options.runner;
     this.#log = options.log;
   }
 
@@ -44,12 +43,16 @@ export class SimulationService {
     const numEpisodes = body.num_episodes ?? 10;
     const seed = body.seed ?? randomInt(0, 2 ** 32);
 
-    const handle = this.#pool().submit({ kind: 'simulate', model: model.model, config, episodes: numEpisodes, seed });
-    const outcome = await handle.done;
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.#runner().submit({ kind: 'simulate', model: model.model, config, episodes: numEpisodes, seed }).outcome;
+    } catch (error) {
+      this.#log.error({ err: error, model_name: model.name }, 'simulation failed');
+      throw new ServiceError(500, 'HRL_SIMULATION_FAILED', `simulation failed: ${(error as Error).message}`);
+    }
     if (outcome.type !== 'simulated') {
-      const error = outcome.type === 'failed' ? outcome.error : { name: 'UnexpectedResult', message: outcome.type, details: '' };
-      this.#log.error({ error, model_name: model.name }, 'simulation failed');
-      throw new ServiceError(500, 'HRL_SIMULATION_FAILED', `simulation failed: ${error.message}`);
+      this.#log.error({ result: outcome.type, model_name: model.name }, 'simulation failed');
+      throw new ServiceError(500, 'HRL_SIMULATION_FAILED', `simulation failed: unexpected job result ${outcome.type}`);
     }
 
     const result: SimulationResult = {

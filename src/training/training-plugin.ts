@@ -13,7 +13,7 @@ export const trainingPlugin = fp(
     const training = new TrainingService({
       storage: app.storage,
       bus: app.bus,
-      pool: app.jobs.training,
+      runner: app.jobs.training,
       progressHz: app.config.progressHz,
       log: app.log
     });

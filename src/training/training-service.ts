@@ -8,12 +8,12 @@ import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
 import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
 import type { TrainOutcome } from './messages.js';
 import { RollingMetrics, progressBatchMs } from './progress.js';
-import type { JobHandle, JobResult, JobUpdate, WorkerPool } from './worker-pool.js';
+import { JobCancelledError, JobFailedError, type JobHandle, type JobOutcome, type JobRunner, type JobUpdate } from '../jobs/job-runner.js';
 
 export interface TrainingServiceOptions {
   storage: Storage;
   bus: EventBus;
-  pool: WorkerPool;
+  runner: JobRunner;
   /** Maximum training_progress events per second per run. */
   progressHz: number;
   log: FastifyBaseLogger;
@@ -23,6 +23,8 @@ export interface TrainingServiceOptions {
 interface ActiveRun {
   record: RunRecord;
   handle: JobHandle | null;
+  /** Aborted to stop the run: a queued job is dropped, a running one stops between episodes. */
+  abort: AbortController;
   metrics: RollingMetrics;
   startedMs: number;
   lastProgressMs: number;
@@ -37,11 +39,11 @@ interface ActiveRun {
   markEnded: () => void;
 }
 
-/** Runs training jobs on the worker pool and turns what workers report into runs, history and events. */
+/** Runs training jobs on the job runner and turns what workers report into runs, history and events. */
 export class TrainingService {
   readonly #storage: Storage;
   readonly #bus: EventBus;
-  readonly #pool: WorkerPool;
+  readonly #runner: JobRunner;
   readonly #minProgressMs: number;
   readonly #batchMs: number;
   readonly #log: FastifyBaseLogger;
@@ -54,7 +56,7 @@ export class TrainingService {
   constructor(options: TrainingServiceOptions) {
     this.#storage = options.storage;
     this.#bus = options.bus;
-    this.#pool = options.pool;
+    this.#runner = options.runner;
     this.#minProgressMs = 1000 / options.progressHz;
     this.#batchMs = progressBatchMs(options.progressHz);
     this.#log = options.log;
@@ -103,7 +105,7 @@ export class TrainingService {
     if (body.model_name !== undefined) this.#reservedModelNames.add(body.model_name);
 
     const now = new Date().toISOString();
-    const startsNow = this.#pool.hasIdleWorker;
+    const startsNow = this.#runner.hasIdleCapacity;
     const record: RunRecord = {
       run_id: runId,
       scenario_name: body.scenario_name,
@@ -126,6 +128,7 @@ export class TrainingService {
     const active: ActiveRun = {
       record,
       handle: null,
+      abort: new AbortController(),
       metrics: new RollingMetrics(),
       startedMs: Date.now(),
       lastProgressMs: 0,
@@ -143,7 +146,7 @@ export class TrainingService {
       throw error;
     }
     this.#active.set(runId, active);
-    active.handle = this.#pool.submit(
+    active.handle = this.#runner.submit(
       {
         kind: 'train',
         config: scenario.config,
@@ -153,9 +156,12 @@ export class TrainingService {
         evalEpisodes: body.eval_episodes,
         batchMs: this.#batchMs
       },
-      (update) => this.#enqueue(active, () => this.#onUpdate(active, update))
+      { signal: active.abort.signal, onUpdate: (update) => this.#enqueue(active, () => this.#onUpdate(active, update)) }
     );
-    void active.handle.done.then((result) => this.#enqueue(active, () => this.#onResult(active, result)));
+    void active.handle.outcome.then(
+      (outcome) => this.#enqueue(active, () => this.#onResult(active, { outcome })),
+      (error: unknown) => this.#enqueue(active, () => this.#onResult(active, { error }))
+    );
     return { run: record, status: startsNow ? 'started' : 'queued' };
   }
 
@@ -178,8 +184,9 @@ export class TrainingService {
     }
     const run = active!;
     run.stopRequested = true;
-    const outcome = run.handle?.stop() ?? 'stopping';
-    if (outcome === 'cancelled') {
+    const wasQueued = run.handle?.state === 'queued';
+    run.abort.abort();
+    if (wasQueued) {
       await run.ended;
       return { run: run.record, status: 'stopped' };
     }
@@ -212,15 +219,9 @@ export class TrainingService {
     const runs = [...this.#active.values()];
     for (const run of runs) {
       run.stopRequested = true;
-      run.handle?.stop();
+      run.abort.abort();
     }
     await Promise.all(runs.map((r) => r.ended));
-  }
-
-  /** Test and operator hook: makes a run's worker die as a crash would. */
-  async crashWorkerOf(runId: string): Promise<boolean> {
-    const handle = this.#active.get(runId)?.handle;
-    return handle ? this.#pool.terminateJobWorker(handle.jobId) : false;
   }
 
   // ---- worker reports -------------------------------------------------------------------
@@ -290,15 +291,17 @@ export class TrainingService {
       .catch((error: unknown) => this.#log.error({ err: error }, 'could not store run progress'));
   }
 
-  async #onResult(run: ActiveRun, result: JobResult): Promise<void> {
+  async #onResult(run: ActiveRun, result: { outcome: JobOutcome } | { error: unknown }): Promise<void> {
     // The last completed episode's progress always precedes the terminal event.
     if (run.progressDirty) this.#publishProgress(run);
     else if (run.progressTimer) clearTimeout(run.progressTimer);
     try {
-      if (result.type === 'trained') await this.#finishTrained(run, result.outcome);
-      else if (result.type === 'failed' && result.error.name === 'JobCancelled') await this.#finishStopped(run, null, 0);
-      else if (result.type === 'failed') await this.#finishFailed(run, result.error.message, result.error.details);
-      else await this.#finishFailed(run, 'unexpected worker result', result.type);
+      if ('outcome' in result) {
+        if (result.outcome.type === 'trained') await this.#finishTrained(run, result.outcome.outcome);
+        else await this.#finishFailed(run, 'unexpected job result', result.outcome.type);
+      } else if (result.error instanceof JobCancelledError) await this.#finishStopped(run, null, 0);
+      else if (result.error instanceof JobFailedError) await this.#finishFailed(run, result.error.message, result.error.details);
+      else await this.#finishFailed(run, 'the training job failed', String(result.error));
     } catch (error) {
       // Saving failed (e.g. the database): the run still ends, with an error.
       const err = error instanceof Error ? error : new Error(String(error));

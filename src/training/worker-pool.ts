@@ -1,27 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import {
+  JobCancelledError,
+  JobFailedError,
+  type JobHandle,
+  type JobOutcome,
+  type JobRunner,
+  type JobState,
+  type JobUpdate,
+  type SubmitOptions
+} from '../jobs/job-runner.js';
 import type { FromWorker, Job, ToWorker } from './messages.js';
-
-/** Messages a job reports while it runs. */
-export type JobUpdate = Extract<FromWorker, { type: 'started' | 'episodes' | 'checkpoint' }>;
-/** The single message that ends a job. */
-export type JobResult = Extract<FromWorker, { type: 'trained' | 'simulated' | 'failed' }>;
-
-export interface JobHandle {
-  readonly jobId: string;
-  /** Settles once with the job's last message; a crashed worker yields `failed`. Never rejects. */
-  readonly done: Promise<JobResult>;
-  readonly state: 'queued' | 'running' | 'done';
-  /** Asks a running job to stop between episodes; removes a queued one. */
-  stop(): 'stopping' | 'cancelled' | 'done';
-}
 
 interface Task {
   jobId: string;
   job: Job;
   onUpdate: (update: JobUpdate) => void;
-  resolve: (result: JobResult) => void;
-  handle: { state: 'queued' | 'running' | 'done' };
+  state: JobState;
+  /** Settles the handle's outcome once and detaches from the caller's signal. */
+  settle: (result: JobOutcome | Error) => void;
 }
 
 interface Slot {
@@ -43,10 +40,11 @@ const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.ur
 const script = fromSource ? new URL('./worker-bootstrap.mjs', import.meta.url) : entry;
 
 /**
- * A fixed number of worker threads, each running one job at a time; jobs beyond the
- * pool wait in a FIFO queue. A worker that dies is replaced and its job fails cleanly.
+ * The worker-thread JobRunner: a fixed number of worker threads, each running one job at
+ * a time; jobs beyond the pool wait in a FIFO queue. A worker that dies is replaced and
+ * its job fails cleanly.
  */
-export class WorkerPool {
+export class WorkerPool implements JobRunner {
   readonly #size: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
@@ -62,72 +60,74 @@ export class WorkerPool {
     this.#watchdog?.unref();
   }
 
-  get size(): number {
-    return this.#size;
-  }
-
   /** Whether a job submitted now would start at once. */
-  get hasIdleWorker(): boolean {
-    return this.#slots.length < this.#size || this.#slots.some((s) => s.task === null);
+  get hasIdleCapacity(): boolean {
+    return this.#queue.length === 0 && (this.#slots.length < this.#size || this.#slots.some((slot) => slot.task === null));
   }
 
-  get queued(): number {
-    return this.#queue.length;
-  }
-
-  submit(job: Job, onUpdate: (update: JobUpdate) => void = () => {}): JobHandle {
-    if (this.#closed) throw new Error('worker pool is closed');
+  submit(job: Job, options: SubmitOptions = {}): JobHandle {
+    const { signal, onUpdate = () => {} } = options;
     const jobId = randomUUID();
-    const handle = { state: 'queued' as 'queued' | 'running' | 'done' };
-    let resolve!: (r: JobResult) => void;
-    const done = new Promise<JobResult>((r) => (resolve = r));
+    let resolve!: (outcome: JobOutcome) => void;
+    let reject!: (error: Error) => void;
+    const outcome = new Promise<JobOutcome>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const onAbort = () => this.#abort(task);
     const task: Task = {
       jobId,
       job,
       onUpdate,
-      resolve: (result) => {
-        handle.state = 'done';
-        resolve(result);
-      },
-      handle
+      state: 'queued',
+      settle: (result) => {
+        if (task.state === 'done') return;
+        task.state = 'done';
+        signal?.removeEventListener('abort', onAbort);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      }
     };
-    this.#queue.push(task);
-    this.#dispatch();
-    return {
+    const handle: JobHandle = {
       jobId,
-      done,
+      outcome,
       get state() {
-        return handle.state;
-      },
-      stop: () => this.#stop(task)
+        return task.state;
+      }
     };
+    if (this.#closed) task.settle(new JobCancelledError('closed'));
+    else if (signal?.aborted) task.settle(new JobCancelledError('aborted'));
+    else {
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(task);
+      this.#dispatch();
+    }
+    return handle;
   }
 
-  /** Terminates the worker running a job, as a crash would (fault-injection for tests and operators). */
-  async terminateJobWorker(jobId: string): Promise<boolean> {
-    const slot = this.#slots.find((s) => s.task?.jobId === jobId);
-    if (!slot) return false;
-    await slot.worker.terminate();
-    return true;
+  /** Terminates every worker that is running a job, as a crash would (fault injection for tests and operators). */
+  async terminateBusyWorkers(): Promise<number> {
+    const busy = this.#slots.filter((slot) => slot.task !== null);
+    await Promise.all(busy.map((slot) => slot.worker.terminate()));
+    return busy.length;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#watchdog) clearInterval(this.#watchdog);
-    for (const task of this.#queue.splice(0)) task.resolve(cancelled(task.jobId, 'worker pool closed'));
+    for (const task of this.#queue.splice(0)) task.settle(new JobCancelledError('closed'));
     await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
 
-  #stop(task: Task): 'stopping' | 'cancelled' | 'done' {
-    if (task.handle.state === 'done') return 'done';
-    if (task.handle.state === 'queued') {
+  /** A queued job leaves the queue at once; a running one is asked to stop between episodes. */
+  #abort(task: Task): void {
+    if (task.state === 'queued') {
       this.#queue.splice(this.#queue.indexOf(task), 1);
-      task.resolve(cancelled(task.jobId, 'stopped before it started'));
-      return 'cancelled';
+      task.settle(new JobCancelledError('aborted'));
+      return;
     }
     const slot = this.#slots.find((s) => s.task === task);
     slot?.worker.postMessage({ type: 'stop', jobId: task.jobId } satisfies ToWorker);
-    return 'stopping';
   }
 
   #dispatch(): void {
@@ -138,7 +138,7 @@ export class WorkerPool {
       const task = this.#queue.shift()!;
       slot.task = task;
       slot.lastHeard = Date.now();
-      task.handle.state = 'running';
+      task.state = 'running';
       slot.worker.postMessage({ type: 'run', jobId: task.jobId, job: task.job } satisfies ToWorker);
     }
   }
@@ -169,7 +169,7 @@ export class WorkerPool {
         return;
       }
       slot.task = null;
-      task.resolve(message);
+      task.settle(message.type === 'failed' ? new JobFailedError(message.error.message, message.error.details, false) : message);
       this.#dispatch();
     });
     let failure: Error | null = null;
@@ -178,21 +178,18 @@ export class WorkerPool {
       this.#slots.splice(this.#slots.indexOf(slot), 1);
       const task = slot.task;
       slot.task = null;
-      if (task) {
+      if (task && this.#closed) task.settle(new JobCancelledError('closed'));
+      else if (task) {
         const reason = slot.hung
           ? `no message for over ${this.#timeoutMs} ms; the watchdog terminated it`
           : failure
             ? `${failure.name}: ${failure.message}`
             : `exit code ${code}`;
         const message = slot.hung ? 'the training worker stopped responding and was replaced' : 'the training worker stopped unexpectedly';
-        task.resolve({ type: 'failed', jobId: task.jobId, error: { name: 'WorkerCrashError', message, details: reason } });
+        task.settle(new JobFailedError(message, reason, true));
       }
       if (!this.#closed) this.#dispatch();
     });
     return slot;
   }
-}
-
-function cancelled(jobId: string, reason: string): JobResult {
-  return { type: 'failed', jobId, error: { name: 'JobCancelled', message: reason, details: reason } };
 }

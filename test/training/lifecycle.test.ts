@@ -1,5 +1,6 @@
 import t from 'tap';
 import { normalizeScenarioConfig } from '../../src/hrl/index.js';
+import { WorkerPool } from '../../src/training/worker-pool.js';
 import { importScenario, startRun, startServer, type TestServer } from '../helpers/app.js';
 import { restBodyError } from '../helpers/schemas.js';
 import type { Frame, TestClient } from '../helpers/ws-client.js';
@@ -101,7 +102,9 @@ t.test('a worker that dies mid-run ends the run with training_error, and the nex
   await c.subscribe({ scenario_name: 'balanced' });
   const { run_id } = await startRun(server.app, { scenario_name: 'balanced', num_episodes: 100_000 });
   await c.next((f) => f.run_id === run_id && f.type === 'training_progress');
-  t.equal(await server.app.training.crashWorkerOf(run_id), true);
+  const pool = server.app.jobs.training;
+  t.ok(pool instanceof WorkerPool, 'the embedded job runner is the worker-thread pool');
+  t.equal(await (pool as WorkerPool).terminateBusyWorkers(), 1, "the run's worker is the only busy one");
   const done = await c.terminal(run_id);
   t.match(done, { type: 'training_error', data: { message: /worker stopped unexpectedly/ } });
   t.ok(done.data.episodes_completed > 0);
