@@ -1,5 +1,6 @@
 // The behaviour every EventBus implementation must have (in-memory now, Redis later).
-// A new implementation's test file calls runEventBusContract with a factory.
+// A new implementation's test file calls runEventBusContract with a factory and says
+// whether several instances (processes) can share one bus.
 import type { Test } from 'tap';
 import type { BusMessage, EventBus, EventStore } from '../../src/bus/event-bus.js';
 import type { RunEvent } from '../../src/contracts/events.js';
@@ -10,11 +11,33 @@ export interface BusFixture {
   store: EventStore;
   /** A second bus over the same store, as after a restart. */
   reopen(): Promise<EventBus>;
+  /**
+   * Another live instance sharing this bus's backing store and channel, as a second
+   * gateway or trainer process has; required when the implementation is multi-instance.
+   */
+  peer?(): Promise<EventBus>;
+}
+
+/** Whether instances in several processes form one bus; a single-process bus says why not. */
+export type MultiInstance = { supported: true } | { supported: false; reason: string };
+
+/** Resolves with the first `count` messages a listener receives (delivery across instances is asynchronous). */
+function receive(bus: EventBus, count: number): Promise<BusMessage[]> {
+  return new Promise((resolve) => {
+    const got: BusMessage[] = [];
+    const off = bus.subscribe((m) => {
+      got.push(m);
+      if (got.length === count) {
+        off();
+        resolve(got);
+      }
+    });
+  });
 }
 
 const progress = (episode: number) => progressData(episode, 100);
 
-export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<BusFixture>): void {
+export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<BusFixture>, multiInstance: MultiInstance): void {
   t.test('numbers each run 1, 2, 3 with no gap, independently per run', async (t) => {
     const { bus } = await makeFixture(t);
     const seqs: Record<string, number[]> = { a: [], b: [] };
@@ -134,5 +157,59 @@ export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<B
     const { bus } = await makeFixture(t);
     await bus.close();
     await t.rejects(bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) }), { name: 'BusClosedError' });
+  });
+
+  runMultiInstanceCases(t, makeFixture, multiInstance);
+}
+
+function runMultiInstanceCases(t: Test, makeFixture: (t: Test) => Promise<BusFixture>, multiInstance: MultiInstance): void {
+  const skip = multiInstance.supported ? false : `single-process bus: ${multiInstance.reason}`;
+  // A delivery that never crosses instances fails the case instead of hanging the file.
+  const options = { skip, timeout: 30_000 };
+  const twoInstances = async (t: Test) => {
+    const fixture = await makeFixture(t);
+    if (!fixture.peer) throw new Error('a multi-instance bus fixture must provide peer()');
+    return { a: fixture.bus, b: await fixture.peer(), store: fixture.store };
+  };
+  const publishOn = (bus: EventBus, episode: number) => bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(episode) });
+
+  t.test('two instances publishing one run number it 1, 2, 3 with no gap and no duplicate', options, async (t) => {
+    const { a, b, store } = await twoInstances(t);
+    const onA = receive(a, 6);
+    const onB = receive(b, 6);
+    for (let i = 1; i <= 6; i++) await publishOn(i % 2 ? a : b, i);
+    const expected = [1, 2, 3, 4, 5, 6];
+    t.same((await onA).map((m) => m.event.seq), expected, 'instance a delivers every event once, in order');
+    t.same((await onB).map((m) => m.event.seq), expected, 'instance b delivers every event once, in order');
+    t.same((await store.readEvents('r', 0, 100)).map((e) => e.seq), expected, 'the store holds each seq once');
+  });
+
+  t.test('concurrent publishes on two instances still give one contiguous numbering', options, async (t) => {
+    const { a, b } = await twoInstances(t);
+    const onB = receive(b, 40);
+    const published = await Promise.all(Array.from({ length: 40 }, (_, i) => publishOn(i % 2 ? a : b, i + 1)));
+    const seqs = published.map((m) => m.event.seq).sort((x, y) => x - y);
+    t.same(seqs, Array.from({ length: 40 }, (_, i) => i + 1));
+    const delivered = (await onB).map((m) => m.event.seq);
+    t.same(delivered, seqs, 'a listener sees them in seq order');
+  });
+
+  t.test('a listener on one instance receives what the other published, frame for frame', options, async (t) => {
+    const { a, b } = await twoInstances(t);
+    const onB = receive(b, 1);
+    const sent = await publishOn(a, 1);
+    const [got] = await onB;
+    t.same(got!.event, sent.event);
+    t.equal(got!.scenario_name, 's');
+    t.same(JSON.parse(got!.frame.toString()), sent.event);
+  });
+
+  t.test('either instance reads the history and last seq the other published', options, async (t) => {
+    const { a, b } = await twoInstances(t);
+    for (let i = 1; i <= 5; i++) await publishOn(a, i);
+    t.equal(await b.lastSeq('r'), 5);
+    const read = await b.readAfter('r', 2);
+    t.same(read.events.map((e) => e.seq), [3, 4, 5]);
+    t.equal(read.complete, true);
   });
 }
