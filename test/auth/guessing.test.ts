@@ -66,3 +66,11 @@ t.test('the counter forgets after its window and holds a bounded number of clien
   t.equal(clientKey('2001:0db8:0001:0002:0:0:0:9'), clientKey('2001:db8:1:2::1'));
   t.equal(clientKey('::1'), '0:0:0:0::/64');
 });
+
+t.test('unknown paths and HEAD requests are checked as well', async (t) => {
+  const { app } = await server(t);
+  t.equal((await app.inject({ method: 'GET', url: '/api/nowhere' })).statusCode, 401);
+  t.equal((await app.inject({ method: 'HEAD', url: '/api/training/runs' })).statusCode, 401);
+  t.equal((await app.inject({ method: 'HEAD', url: '/api/training/runs', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200);
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'public routes stay public');
+});
