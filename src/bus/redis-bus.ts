@@ -1,4 +1,4 @@
-import { Redis, type Result } from 'ioredis';
+import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { RunEvent, RunEventType } from '../contracts/events.js';
 import { appendWithRetry, buildMessage, DEFAULT_STORE_RETRY_DELAYS_MS } from './envelope.js';
 import {
@@ -65,6 +65,8 @@ export interface RedisBusOptions {
   store: EventStore;
   /** redis://… of the Redis every gateway and trainer shares. */
   url: string;
+  /** Client settings beside the URL (e.g. how long a command waits through reconnects). */
+  redisOptions?: RedisOptions;
   /** Prepended to every key, so several deployments (or test files) can share one Redis. */
   keyPrefix?: string;
   /** Events kept in Redis per run, so recent resumes need no storage read. */
@@ -155,9 +157,9 @@ export class RedisEventBus implements EventBus {
     this.#maxRuns = options.maxRunsTracked ?? 10_000;
     this.#retryDelaysMs = options.retryDelaysMs ?? DEFAULT_STORE_RETRY_DELAYS_MS;
     this.#onError = options.onError ?? (() => {});
-    this.#writer = new Redis(options.url);
+    this.#writer = new Redis(options.url, options.redisOptions ?? {});
     // XREAD BLOCK holds its connection, so reading gets one of its own.
-    this.#reader = new Redis(options.url);
+    this.#reader = new Redis(options.url, options.redisOptions ?? {});
     for (const client of [this.#writer, this.#reader]) client.on('error', (error: Error) => this.#onError(error));
     this.#writer.defineCommand('hrlAppendEvents', { numberOfKeys: 4, lua: APPEND_EVENTS_LUA });
     this.#ready = this.#start();

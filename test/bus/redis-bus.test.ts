@@ -10,7 +10,7 @@ import type { BusMessage, EventStore } from '../../src/bus/event-bus.js';
 import { createStorage, migrateToLatest, type DatabaseSchema, type Storage } from '../../src/storage/index.js';
 import { runEventBusContract } from './event-bus-contract.js';
 import { progressData } from '../helpers/runs.js';
-import { freshPostgresDatabase, freshRedisPrefix, requireServices } from '../helpers/services.js';
+import { freshPostgresDatabase, freshRedisPrefix, privateRedisUnavailable, requireServices, startPrivateRedis } from '../helpers/services.js';
 
 const skip = await requireServices(t, 'redis', 'postgres');
 const progress = (episode: number) => progressData(episode, 1000);
@@ -33,9 +33,14 @@ interface Deployment {
   redisUrl: string;
 }
 
-/** One shared Redis key space and one PostgreSQL database (a copy of the migrated `template`) for the instances of a test. */
-async function newDeployment(t: Test, template: string): Promise<Deployment> {
-  const { url: redisUrl, prefix } = freshRedisPrefix(t);
+/**
+ * One shared Redis key space (on the shared test Redis, or on `privateRedisUrl`) and one
+ * PostgreSQL database (a copy of the migrated `template`) for the instances of a test.
+ */
+async function newDeployment(t: Test, template: string, privateRedisUrl?: string): Promise<Deployment> {
+  const space = freshRedisPrefix(t);
+  const redisUrl = privateRedisUrl ?? space.url;
+  const prefix = space.prefix;
   const databaseUrl = await freshPostgresDatabase(t, template);
   return {
     prefix,
@@ -53,7 +58,7 @@ async function newDeployment(t: Test, template: string): Promise<Deployment> {
 t.test('Redis event bus', { skip }, async (t) => {
   const template = await freshPostgresDatabase(t);
   await (await openPostgresStorage(t, template)).close();
-  const deployment = (t: Test) => newDeployment(t, template);
+  const deployment = (t: Test, privateRedisUrl?: string) => newDeployment(t, template, privateRedisUrl);
 
   t.test('the EventBus contract', async (t) => {
     runEventBusContract(
@@ -158,7 +163,7 @@ t.test('Redis event bus', { skip }, async (t) => {
     t.same((await next.bus.readAfter('r', 0)).events.map((e) => e.seq), [1, 2, 3, 4]);
   });
 
-  t.test('an instance that finds a gap in what it delivered refills it from the store', async (t) => {
+  t.test('a publisher whose run lost its Redis keys streams what a dead publisher left stored before its own event', async (t) => {
     const d = await deployment(t);
     const publisher = await d.instance();
     const reader = await d.instance();
@@ -174,7 +179,55 @@ t.test('Redis event bus', { skip }, async (t) => {
     const published = await publisher.bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(5) });
     await reader.bus.flush();
     t.equal(published.event.seq, 5, 'the publisher renumbers from the store after its seq was taken');
-    t.same(got, [1, 2, 3, 4, 5], 'the reader delivers the missing seq before the next one');
+    t.same(got, [1, 2, 3, 4, 5], 'the reader delivers the orphan before the next one');
+  });
+
+  t.test('readers behind the delivery stream refill runs they know from the store when the run histories are shorter than the gap', async (t) => {
+    const d = await deployment(t);
+    const options = { deliveryStreamLength: 10, replayWindow: 3 };
+    const instances = [await d.instance(options), await d.instance(options)];
+    const runs = ['x', 'y'];
+    const seen = instances.map(({ bus }) => {
+      const byRun = new Map<string, number[]>(runs.map((r) => [r, []]));
+      bus.subscribe((m) => byRun.get(m.event.run_id)!.push(m.event.seq));
+      return byRun;
+    });
+    for (const run_id of runs) await instances[0].bus.publish({ run_id, scenario_name: 's', type: 'training_progress', data: progress(1) });
+    await Promise.all(instances.map(({ bus }) => bus.flush())); // both readers know both runs
+    await Promise.all(
+      instances.flatMap(({ bus }) =>
+        Array.from({ length: 50 }, (_, i) => runs.map((run_id) => bus.publish({ run_id, scenario_name: 's', type: 'training_progress', data: progress(i + 2) }))).flat()
+      )
+    );
+    await Promise.all(instances.map(({ bus }) => bus.flush()));
+    const all = Array.from({ length: 101 }, (_, i) => i + 1);
+    for (const [i, byRun] of seen.entries()) {
+      for (const run of runs) t.same(byRun.get(run), all, `instance ${i} delivers run ${run} as 1..N`);
+    }
+  });
+
+  t.test('a publish that cannot reach Redis is rejected but stays stored, and every instance gets it once Redis is back', { skip: privateRedisUnavailable() ?? false }, async (t) => {
+    const redis = await startPrivateRedis(t);
+    const d = await deployment(t, redis.url);
+    // Commands fail as soon as the connection is down, instead of waiting through reconnects.
+    const options = { redisOptions: { maxRetriesPerRequest: 0 } };
+    const publisher = await d.instance(options);
+    const reader = await d.instance(options);
+    const got: number[] = [];
+    reader.bus.subscribe((m) => got.push(m.event.seq));
+    await publisher.bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(1) });
+    await reader.bus.flush();
+
+    await redis.kill();
+    await t.rejects(publisher.bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(2) }));
+    t.equal(await publisher.store.lastSeq('r'), 2, 'the rejected event is stored');
+
+    await redis.restart(); // empty: this Redis keeps nothing on disk
+    const next = await publisher.bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(3) });
+    await reader.bus.flush();
+    t.equal(next.event.seq, 3);
+    t.same(got, [1, 2, 3], 'the reader delivers the stored event before the next, from the store');
+    t.same((await reader.bus.readAfter('r', 0)).events.map((e) => e.seq), [1, 2, 3]);
   });
 
   t.test('after Redis loses the run, numbering continues from the store and a resume reads it', async (t) => {

@@ -4,7 +4,10 @@
 // teardown, so files running in parallel never see each other's data. When a service does
 // not answer, the tests that need it are skipped with the reason on a developer machine,
 // and fail on CI (CI=true, set by .ci/run), where both services must be up.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { Test } from 'tap';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -139,4 +142,62 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+export interface PrivateRedis {
+  url: string;
+  /** SIGKILLs the server (it keeps nothing on disk: a restart comes back empty). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
+/** Why a private redis-server cannot be started here, or null. */
+export function privateRedisUnavailable(): string | null {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return probe.error ? `${SERVICE_UNAVAILABLE}: no redis-server binary to start a private Redis (${describe(probe.error)})` : null;
+}
+
+/**
+ * A redis-server of this test's own on a free port, for failures that must not touch the
+ * shared one (killing it, losing its data). Killed when `t` ends.
+ */
+export async function startPrivateRedis(t: Test): Promise<PrivateRedis> {
+  const port = await freePort();
+  let server: ReturnType<typeof spawn> | null = null;
+  const start = async () => {
+    const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    });
+    server = child;
+    let output = '';
+    child.stdout!.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+      child.stdout!.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('Ready to accept connections')) resolve();
+      });
+    });
+    child.stdout!.resume();
+  };
+  const kill = async () => {
+    const child = server;
+    server = null;
+    if (!child || child.exitCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  };
+  await start();
+  t.teardown(kill);
+  return { url: `redis://127.0.0.1:${port}`, kill, restart: start };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
