@@ -85,7 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(simulationPlugin);
   await app.register(reportsPlugin);
 
-  // First, so that its hooks see every upgrade request: an upgrade refused by a later hook
+  // First of the plugins with request hooks, so they see every upgrade request: an upgrade refused by a later hook
   // (401, 403, 429, 503) then has its socket destroyed instead of left open.
   await app.register(websocket, {
     options: { maxPayload: WS_MAX_PAYLOAD },
