@@ -6,7 +6,8 @@
 //      of keys, the old quadratic case), each --yaml-repeat times;
 //   2. the largest accepted simulation (num_episodes at its contract maximum, max_months
 //      at its contract maximum if there is one, else --months);
-//   3. HTML and PDF reports of that simulation, for a model with a --history-episode run.
+//   3. HTML and PDF reports of that simulation, for a model with a --history-episode run;
+//   4. the per-month series alone at three sizes, to show the cost is linear in months × episodes.
 // For each: duration (median of --repeat) and event-loop delay p99 / max while it runs,
 // plus the slowest /health answer polled meanwhile. Prints a table and writes
 // bench/results/limits.json.
@@ -144,11 +145,28 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+// 4. Report data cost against size: doubling months or episodes should about double it.
+const { summariseMonths } = await import('../src/reports/monthly-series.js');
+const { largeSeries } = await import('../test/reports/simulation-fixture.js');
+const scaling: Array<{ episodes: number; months: number; ms_median: number }> = [];
+for (const [e, m] of [[500, 120], [1000, 120], [1000, 240]] as const) {
+  const eps = largeSeries(e, m).map((x) => ({ cash_history: x.cash, portfolio_history: x.portfolio!, invested_history: x.invested!, actions: x.actions! }));
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    summariseMonths(eps);
+    times.push(performance.now() - t0);
+  }
+  scaling.push({ episodes: e, months: m, ms_median: Math.round(median(times) * 10) / 10 });
+}
+
 const header = '| case | status | duration (median) | loop delay p99 | loop delay max | slowest /health | detail |';
 console.log(`\n${header}\n|---|---|---|---|---|---|---|`);
 for (const f of figures) console.log(`| ${f.case} | ${f.status} | ${f.ms_median} ms | ${f.loop_p99_ms} ms | ${f.loop_max_ms} ms | ${f.health_max_ms} ms | ${f.detail} |`);
+console.log('\n| episodes × months | per-month series (median of 5) | ratio to 500 × 120 |\n|---|---|---|');
+for (const x of scaling) console.log(`| ${x.episodes} × ${x.months} | ${x.ms_median} ms | ${(x.ms_median / scaling[0]!.ms_median).toFixed(2)} |`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/limits.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, episodes, months, history: historyEpisodes, repeat, figures }, null, 2)}\n`
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, episodes, months, history: historyEpisodes, repeat, figures, scaling }, null, 2)}\n`
 );

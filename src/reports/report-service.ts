@@ -53,7 +53,7 @@ export class ReportService {
   }
 
   async #gather(type: ReportType, simulationId: string, reportId: string, title: string | undefined, sections: ReportSection[]): Promise<ReportJob> {
-    const sim = await this.#storage.simulations.getWithResultText(simulationId);
+    const sim = await this.#storage.simulations.getWithResultBytes(simulationId);
     if (!sim) throw notFound('simulation', simulationId);
     const detail = await this.#models.detail(sim.model_name);
     let model: ReportJob['model'] = null;
@@ -71,7 +71,7 @@ export class ReportService {
       title: title ?? `Simulation report: ${sim.model_name} on ${sim.scenario_name}`,
       generated_at: new Date().toISOString(),
       sections,
-      simulation_json: sim.result_json,
+      simulation_json: sim.result_bytes,
       scenario: { name: sim.scenario_name, description: sim.description, config: sim.config },
       model
     };

@@ -85,7 +85,7 @@ export class ReportWorkers implements ReportRenderer {
           void busy.worker.terminate();
         }, this.#timeoutMs);
       }
-      const transfer = pending.job.model ? [pending.job.model.reward_curve.buffer as ArrayBuffer] : [];
+      const transfer = transferable(pending.job);
       slot.worker.postMessage({ jobId: pending.jobId, job: pending.job } satisfies ToReportWorker, transfer);
     }
   }
@@ -127,6 +127,15 @@ export class ReportWorkers implements ReportRenderer {
     });
     return slot;
   }
+}
+
+/** The job's large buffers, moved to the worker instead of copied (a buffer shared with other data is copied once first). */
+function transferable(job: ReportJob): ArrayBuffer[] {
+  const own = (bytes: Uint8Array) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes));
+  job.simulation_json = own(job.simulation_json);
+  const buffers = [job.simulation_json.buffer as ArrayBuffer];
+  if (job.model) buffers.push(job.model.reward_curve.buffer as ArrayBuffer);
+  return buffers;
 }
 
 const shuttingDown = () => new ServiceBusyError('HRL_SHUTTING_DOWN', 'the service is shutting down', 5);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { ScenarioConfig } from '../hrl/index.js';
 import { mapConflict } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
@@ -27,8 +27,11 @@ export interface SimulationRepository {
   /** ConflictError if the id is taken. */
   insert(s: SimulationRecord): Promise<void>;
   get(simulationId: string): Promise<SimulationRecord | undefined>;
-  /** Like get, but the result stays the stored JSON text, for a caller that parses it off the event loop. */
-  getWithResultText(simulationId: string): Promise<(Omit<SimulationRecord, 'result'> & { result_json: string }) | undefined>;
+  /**
+   * Like get, but the result stays the stored JSON as UTF-8 bytes (never decoded into a
+   * string here), for a caller that hands them to a worker thread and parses them there.
+   */
+  getWithResultBytes(simulationId: string): Promise<(Omit<SimulationRecord, 'result'> & { result_bytes: Uint8Array }) | undefined>;
   /** Newest first (then insertion order), without the result JSON. */
   list(q: { limit: number; offset: number; model_name?: string }): Promise<{ simulations: SimulationSummary[]; total: number }>;
 }
@@ -56,10 +59,13 @@ const summary = (row: Record<(typeof SUMMARY_COLUMNS)[number], unknown>): Simula
 });
 
 export function createSimulationRepository(db: Kysely<DatabaseSchema>): SimulationRepository {
-  const getWithResultText: SimulationRepository['getWithResultText'] = async (simulationId) => {
+  // The text column read as bytes: a copy, where reading it as a string would decode
+  // megabytes of UTF-8 on the event loop.
+  const resultBytes = db.getExecutor().adapter instanceof PostgresAdapter ? sql<Uint8Array>`convert_to(result, 'UTF8')` : sql<Uint8Array>`CAST(result AS BLOB)`;
+  const getWithResultBytes: SimulationRepository['getWithResultBytes'] = async (simulationId) => {
     const row = await db
       .selectFrom('simulations')
-      .select([...SUMMARY_COLUMNS, 'description', 'config', 'result'])
+      .select([...SUMMARY_COLUMNS, 'description', 'config', resultBytes.as('result_bytes')])
       .where('simulation_id', '=', simulationId)
       .executeTakeFirst();
     if (row === undefined) return undefined;
@@ -67,7 +73,7 @@ export function createSimulationRepository(db: Kysely<DatabaseSchema>): Simulati
       ...summary(row),
       description: row.description,
       config: JSON.parse(row.config) as ScenarioConfig,
-      result_json: row.result
+      result_bytes: row.result_bytes
     };
   };
   return {
@@ -95,13 +101,21 @@ export function createSimulationRepository(db: Kysely<DatabaseSchema>): Simulati
     },
 
     async get(simulationId) {
-      const record = await getWithResultText(simulationId);
-      if (record === undefined) return undefined;
-      const { result_json, ...rest } = record;
-      return { ...rest, result: JSON.parse(result_json) as Record<string, unknown> };
+      const row = await db
+        .selectFrom('simulations')
+        .select([...SUMMARY_COLUMNS, 'description', 'config', 'result'])
+        .where('simulation_id', '=', simulationId)
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      return {
+        ...summary(row),
+        description: row.description,
+        config: JSON.parse(row.config) as ScenarioConfig,
+        result: JSON.parse(row.result) as Record<string, unknown>
+      };
     },
 
-    getWithResultText,
+    getWithResultBytes,
 
     async list(q) {
       let base = db.selectFrom('simulations');

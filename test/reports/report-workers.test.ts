@@ -18,14 +18,14 @@ const generate = async (body: unknown) => {
 };
 
 const jobFor = async (simulationId: string, type: 'html' | 'pdf' = 'html'): Promise<ReportJob> => {
-  const sim = (await server.app.storage.simulations.getWithResultText(simulationId))!;
+  const sim = (await server.app.storage.simulations.getWithResultBytes(simulationId))!;
   return {
     type,
     report_id: 'rep_test_0000000000000000',
     title: 'test',
     generated_at: new Date().toISOString(),
     sections: ['summary', 'charts'],
-    simulation_json: sim.result_json,
+    simulation_json: sim.result_bytes,
     scenario: { name: sim.scenario_name, description: '', config: sim.config },
     model: null
   };
@@ -88,7 +88,7 @@ t.test('a report that overruns the timeout fails with 503 naming the timeout', a
 t.test('a job the worker cannot render fails with 500 and the next one renders', async (t) => {
   const workers = new ReportWorkers({ size: 1, timeoutMs: 0 });
   t.teardown(() => workers.close());
-  const broken = { ...(await jobFor(largeId)), simulation_json: '{"not json' };
+  const broken = { ...(await jobFor(largeId)), simulation_json: Buffer.from('{"not json') };
   t.match(await workers.render(broken).catch((e: unknown) => e), { statusCode: 500, code: 'HRL_REPORT_FAILED', message: /report rendering failed: SyntaxError/ });
   const bytes = await workers.render(await jobFor(largeId, 'pdf'));
   t.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
