@@ -80,8 +80,9 @@ export function hostPolicy(config: { host: string; allowedHosts: string }): Host
   return {
     accepted,
     allows(host) {
-      if (any) return true;
-      if (!host) return false;
+      // No Host at all is no browser's request (HTTP/1.1 requires it; Node refuses such
+      // requests itself), so rebinding does not apply: HTTP/1.0 tools and injectWS.
+      if (any || !host) return true;
       const parsed = parseHost(host);
       if (!parsed) return false;
       if (loopback && isLoopback(parsed.hostname)) return true;

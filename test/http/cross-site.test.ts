@@ -1,4 +1,5 @@
 import t from 'tap';
+import { once } from 'node:events';
 import { buildApp } from '../../src/app.js';
 import { fixture, startServer } from '../helpers/app.js';
 import { testConfig } from '../helpers/config.js';
@@ -113,8 +114,14 @@ t.test('writes must be JSON or YAML: text/plain, forms and untyped bodies get 41
   t.equal((await raw(`${server.url}/api/scenarios/csrf`, { method: 'DELETE' })).status, 200, 'a DELETE without a body needs no type');
 });
 
-t.test('in-process inject() requests (Host localhost:80) are served as before', async (t) => {
+t.test('in-process inject() (Host localhost:80) and injectWS (no Host) are served as before', async (t) => {
   const server = await startServer(t);
   t.equal((await server.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
   t.equal((await server.app.inject({ method: 'POST', url: '/api/training/stop' })).statusCode, 409);
+  let first: Promise<unknown[]> | undefined;
+  // Listening from the start: the first frame may arrive with the handshake.
+  const ws = await server.app.injectWS('/ws', {}, { onInit: (socket) => void (first = once(socket, 'message')) });
+  t.teardown(() => ws.terminate());
+  const [frame] = await first!;
+  t.equal(JSON.parse(String(frame)).type, 'connection_established');
 });
