@@ -10,6 +10,10 @@ import { ROOT } from '../client/helpers.js';
 // `hrl-finance/testing`, type-checked against the built .d.ts. Only the test tools (tap,
 // TypeScript) are borrowed from this repository's node_modules instead of downloaded.
 
+// Building dist/ with tsc takes a minute or more on a loaded 2-core machine: more than
+// .taprc's per-file timeout leaves (the root test tells the runner).
+t.setTimeout(360_000);
+
 const CONSUMER_TEST = `import t from 'tap';
 import { startTestServer } from 'hrl-finance/testing';
 
