@@ -82,8 +82,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(jobsPlugin);
   await app.register(trainingPlugin);
   await app.register(modelsPlugin);
-  await app.register(simulationPlugin);
   await app.register(reportsPlugin);
+  await app.register(simulationPlugin);
 
   // First of the plugins with request hooks, so they see every upgrade request: an upgrade refused by a later hook
   // (401, 403, 429, 503) then has its socket destroyed instead of left open.

@@ -49,6 +49,12 @@ export const ConfigSchema = Type.Object({
   reportWorkers: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   /** Reports waiting for a report worker beyond those rendering; more get 503 with Retry-After. */
   reportQueue: Type.Integer({ minimum: 0, maximum: 1000, default: 4 }),
+  /** Training runs waiting for a worker, per deployment; a start beyond gets 503 with Retry-After. */
+  maxQueuedRuns: Type.Integer({ minimum: 0, maximum: 100_000, default: 50 }),
+  /** Stored simulations kept per model (the newest); older ones are deleted with their reports' records. */
+  keepSimulationsPerModel: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200 }),
+  /** Stored reports kept per simulation (the newest); older ones are deleted with their files. */
+  keepReportsPerSimulation: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   /** Graceful shutdown deadline, after which the process exits anyway. */
   shutdownMs: Type.Integer({ minimum: 100, default: 30_000 }),
   /** Event-loop delay above which requests get 503 (under-pressure); 0 turns it off. */
@@ -85,6 +91,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
   reportWorkers: 'HRL_REPORT_WORKERS',
   reportQueue: 'HRL_REPORT_QUEUE',
+  maxQueuedRuns: 'HRL_MAX_QUEUED_RUNS',
+  keepSimulationsPerModel: 'HRL_KEEP_SIMULATIONS_PER_MODEL',
+  keepReportsPerSimulation: 'HRL_KEEP_REPORTS_PER_SIMULATION',
   shutdownMs: 'HRL_SHUTDOWN_MS',
   maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS',
   trustProxy: 'HRL_TRUST_PROXY'

@@ -16,6 +16,17 @@ export class ServiceError extends Error {
   }
 }
 
+/** 503 with a Retry-After: the caller may try again shortly. */
+export class ServiceBusyError extends ServiceError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number
+  ) {
+    super(503, code, message);
+  }
+}
+
 export const notFound = (what: string, id: string) =>
   new ServiceError(404, 'HRL_NOT_FOUND', `${what} ${JSON.stringify(id)} not found`);
 

@@ -72,11 +72,13 @@ const rest: Array<[string, TSchema]> = [
   ['SimulationResult', si.SimulationResultSchema],
   ['SimulationHistoryQuery', si.SimulationHistoryQuerySchema],
   ['SimulationHistoryResponse', si.SimulationHistoryResponseSchema],
+  ['SimulationDeletedResponse', si.SimulationDeletedResponseSchema],
   ['GenerateReportBody', rp.GenerateReportBodySchema],
   ['ReportParams', rp.ReportParamsSchema],
   ['ReportMetadata', rp.ReportMetadataSchema],
   ['ReportListQuery', rp.ReportListQuerySchema],
-  ['ReportListResponse', rp.ReportListResponseSchema]
+  ['ReportListResponse', rp.ReportListResponseSchema],
+  ['ReportDeletedResponse', rp.ReportDeletedResponseSchema]
 ];
 
 const domain: Array<[string, TSchema]> = [

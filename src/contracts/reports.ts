@@ -51,3 +51,5 @@ export const ReportListResponseSchema = Type.Object({
   reports: Type.Array(ReportMetadataSchema),
   total: Type.Integer({ minimum: 0 })
 });
+
+export const ReportDeletedResponseSchema = Type.Object({ message: Type.String(), report_id: ReportIdSchema });

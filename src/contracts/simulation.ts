@@ -4,6 +4,12 @@ import { MAX_SEED, ModelNameSchema } from './training.js';
 
 /** Synchronous simulation answers within seconds up to this many episodes. */
 export const MAX_SIMULATION_EPISODES = 1000;
+/**
+ * Upper bound of num_episodes × the scenario's max_months per simulation: what one request
+ * may compute, answer and store with its per-month histories (1000 episodes of 60 months,
+ * or 50 of 1200; a few MB of JSON).
+ */
+export const MAX_SIMULATION_EPISODE_MONTHS = 60_000;
 
 export const SimulationIdSchema = Type.String({
   minLength: 1,
@@ -100,4 +106,10 @@ export const SimulationHistoryItemSchema = Type.Object({
 export const SimulationHistoryResponseSchema = Type.Object({
   simulations: Type.Array(SimulationHistoryItemSchema),
   total: Type.Integer({ minimum: 0 })
+});
+
+export const SimulationDeletedResponseSchema = Type.Object({
+  message: Type.String(),
+  simulation_id: SimulationIdSchema,
+  reports_deleted: Type.Integer({ minimum: 0, description: "the simulation's reports deleted with it (records and files)" })
 });

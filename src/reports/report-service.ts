@@ -24,6 +24,8 @@ export interface ReportServiceOptions {
   renderer: ReportRenderer;
   /** Reports in progress at once, gathering, waiting or rendering; more get 503 with Retry-After. */
   maxInProgress: number;
+  /** Reports kept per simulation (the newest); older ones go with their files when a new one is stored. */
+  keepPerSimulation?: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export class ReportService {
   readonly #models: ModelService;
   readonly #renderer: ReportRenderer;
   readonly #maxInProgress: number;
+  readonly #keepPerSimulation: number;
   #inProgress = 0;
   readonly dir: string;
 
@@ -46,6 +49,25 @@ export class ReportService {
     this.dir = options.dir;
     this.#renderer = options.renderer;
     this.#maxInProgress = options.maxInProgress;
+    this.#keepPerSimulation = options.keepPerSimulation ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Deletes a report's record, then its file; false when there is no such report. */
+  async delete(reportId: string): Promise<boolean> {
+    const record = await this.#storage.reports.delete(reportId);
+    if (!record) return false;
+    await rm(this.filePath(record), { force: true });
+    return true;
+  }
+
+  /** Deletes every report of these simulations (records, then files); returns how many. */
+  async deleteForSimulations(simulationIds: readonly string[]): Promise<number> {
+    return this.#removeFiles(await this.#storage.reports.deleteBeyond(simulationIds, 0));
+  }
+
+  async #removeFiles(records: readonly ReportRecord[]): Promise<number> {
+    for (const record of records) await rm(this.filePath(record), { force: true });
+    return records.length;
   }
 
   filePath(record: ReportRecord): string {
@@ -120,6 +142,8 @@ export class ReportService {
       await rm(finalPath, { force: true });
       throw error;
     }
+    // Retention: the newest reports of a simulation stay, older ones go with their files.
+    await this.#removeFiles(await this.#storage.reports.deleteBeyond([record.simulation_id], this.#keepPerSimulation));
     return record;
   }
 }

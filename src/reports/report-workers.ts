@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ServiceError } from '../errors.js';
+import { ServiceBusyError, ServiceError } from '../errors.js';
 import type { FromReportWorker, ReportJob, ToReportWorker } from './report-job.js';
 
 /** Turns a gathered report job into the file's bytes. */
@@ -7,16 +7,7 @@ export interface ReportRenderer {
   render(job: ReportJob): Promise<Buffer>;
 }
 
-/** 503 with a Retry-After: the caller may try again shortly. */
-export class ServiceBusyError extends ServiceError {
-  constructor(
-    code: string,
-    message: string,
-    readonly retryAfterSeconds: number
-  ) {
-    super(503, code, message);
-  }
-}
+export { ServiceBusyError };
 
 interface Pending {
   jobId: number;

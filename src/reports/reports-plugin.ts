@@ -24,7 +24,8 @@ export const reportsPlugin = fp(
         models: app.models,
         dir: path.join(config.dataDir, 'reports'),
         renderer: workers,
-        maxInProgress: config.reportWorkers + config.reportQueue
+        maxInProgress: config.reportWorkers + config.reportQueue,
+        keepPerSimulation: config.keepReportsPerSimulation
       })
     );
   },

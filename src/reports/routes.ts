@@ -8,6 +8,7 @@ import {
   ReportListQuerySchema,
   ReportListResponseSchema,
   ReportMetadataSchema,
+  ReportDeletedResponseSchema,
   ReportParamsSchema,
   type ReportMetadata
 } from '../contracts/reports.js';
@@ -110,5 +111,17 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/:report_id/metadata',
     { schema: { tags: ['reports'], summary: "A report's metadata", params: ReportParamsSchema, response: { 200: ReportMetadataSchema, ...errors } } },
     async (request) => metadata(await find(request.params.report_id))
+  );
+
+  app.delete(
+    '/:report_id',
+    {
+      schema: { tags: ['reports'], summary: 'Delete a report (its record, then its file)', params: ReportParamsSchema, response: { 200: ReportDeletedResponseSchema, ...errors } }
+    },
+    async (request) => {
+      const { report_id } = request.params;
+      if (!(await app.reports.delete(report_id))) throw notFound('report', report_id);
+      return { message: `report ${JSON.stringify(report_id)} deleted`, report_id };
+    }
   );
 };

@@ -5,12 +5,13 @@ import {
   SimulationHistoryQuerySchema,
   SimulationHistoryResponseSchema,
   SimulationParamsSchema,
+  SimulationDeletedResponseSchema,
   SimulationResultSchema,
   type SimulationResult
 } from '../contracts/simulation.js';
 import { notFound } from '../errors.js';
 
-const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorResponseSchema };
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 422: ErrorResponseSchema, 500: ErrorResponseSchema };
 
 /** Simulation routes of docs/protocol.md §2. */
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -47,6 +48,24 @@ export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const stored = await app.storage.simulations.get(request.params.simulation_id);
       if (!stored) throw notFound('simulation', request.params.simulation_id);
       return stored.result as unknown as SimulationResult;
+    }
+  );
+
+  app.delete(
+    '/results/:simulation_id',
+    {
+      schema: {
+        tags: ['simulation'],
+        summary: 'Delete a stored simulation and its reports (records and files)',
+        params: SimulationParamsSchema,
+        response: { 200: SimulationDeletedResponseSchema, ...errors }
+      }
+    },
+    async (request) => {
+      const { simulation_id } = request.params;
+      const reports = await simulations.delete(simulation_id);
+      if (reports === undefined) throw notFound('simulation', simulation_id);
+      return { message: `simulation ${JSON.stringify(simulation_id)} deleted with ${reports} report(s)`, simulation_id, reports_deleted: reports };
     }
   );
 

@@ -12,7 +12,16 @@ export const simulationPlugin = fp(
   async (app) => {
     const { training, simulation } = app.jobs;
     const pickRunner = () => (training.hasIdleCapacity ? training : simulation);
-    app.decorate('simulations', new SimulationService({ storage: app.storage, runner: pickRunner, log: app.log }));
+    app.decorate(
+      'simulations',
+      new SimulationService({
+        storage: app.storage,
+        runner: pickRunner,
+        log: app.log,
+        keepPerModel: app.config.keepSimulationsPerModel,
+        deleteReports: (ids) => app.reports.deleteForSimulations(ids)
+      })
+    );
   },
-  { name: 'simulations', dependencies: ['storage', 'jobs'] }
+  { name: 'simulations', dependencies: ['storage', 'jobs', 'reports'] }
 );

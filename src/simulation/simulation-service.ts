@@ -1,12 +1,33 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RunSimulationBody, SimulationResult } from '../contracts/simulation.js';
+import { MAX_SIMULATION_EPISODE_MONTHS, type RunSimulationBody, type SimulationResult } from '../contracts/simulation.js';
 import { notFound, ServiceError } from '../errors.js';
+import type { SimulationOutcome } from '../hrl/index.js';
 import type { Storage } from '../storage/index.js';
 import type { JobOutcome, JobRunner } from '../jobs/job-runner.js';
 
 /** Sortable and unique even for requests in the same millisecond: time prefix plus 64 random bits. */
 export const newSimulationId = (): string => `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
+
+/**
+ * The path of the first value that is not a finite number (an amount that overflowed a
+ * double, or a NaN), or undefined. JSON has no Infinity or NaN: such a result could be
+ * neither answered nor stored faithfully, so it is refused as a whole.
+ */
+function firstNonFinite(outcome: SimulationOutcome): string | undefined {
+  for (const [key, v] of Object.entries(outcome.aggregates)) if (!Number.isFinite(v)) return key;
+  for (const episode of outcome.episodes) {
+    for (const [key, v] of Object.entries(episode) as Array<[string, unknown]>) {
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) return `episodes[${episode.episode_id}].${key}`;
+      } else if (Array.isArray(v)) {
+        const bad = v.findIndex((x) => (Array.isArray(x) ? x.some((y) => !Number.isFinite(y)) : !Number.isFinite(x)));
+        if (bad >= 0) return `episodes[${episode.episode_id}].${key}[${bad}]`;
+      }
+    }
+  }
+  return undefined;
+}
 
 /**
  * Runs simulations in worker threads (never on the event loop) and stores every result.
@@ -18,10 +39,24 @@ export class SimulationService {
   readonly #runner: () => JobRunner;
   readonly #log: FastifyBaseLogger;
 
-  /** `runner` picks the job runner for each simulation. */
-  constructor(options: { storage: Storage; runner: () => JobRunner; log: FastifyBaseLogger }) {
+  readonly #keepPerModel: number;
+  readonly #deleteReports: (simulationIds: readonly string[]) => Promise<number>;
+
+  /**
+   * `runner` picks the job runner for each simulation; the `keepPerModel` newest simulations
+   * of a model are kept; `deleteReports` removes the reports (records and files) of deleted ones.
+   */
+  constructor(options: {
+    storage: Storage;
+    runner: () => JobRunner;
+    log: FastifyBaseLogger;
+    keepPerModel?: number;
+    deleteReports?: (simulationIds: readonly string[]) => Promise<number>;
+  }) {
     this.#storage = options.storage;
     this.#runner = options.runner;
+    this.#keepPerModel = options.keepPerModel ?? Number.MAX_SAFE_INTEGER;
+    this.#deleteReports = options.deleteReports ?? (async () => 0);
     this.#log = options.log;
   }
 
@@ -41,6 +76,14 @@ export class SimulationService {
       description = (await this.#storage.scenarios.get(scenarioName))?.description ?? '';
     }
     const numEpisodes = body.num_episodes ?? 10;
+    const months = config.environment.max_months;
+    if (numEpisodes * months > MAX_SIMULATION_EPISODE_MONTHS) {
+      throw new ServiceError(
+        400,
+        'FST_ERR_VALIDATION',
+        `body/num_episodes ${numEpisodes} × max_months ${months} of scenario ${JSON.stringify(scenarioName)} must be at most ${MAX_SIMULATION_EPISODE_MONTHS} episode-months; ask for at most ${Math.max(1, Math.floor(MAX_SIMULATION_EPISODE_MONTHS / months))} episodes`
+      );
+    }
     const seed = body.seed ?? randomInt(0, 2 ** 32);
 
     let outcome: JobOutcome;
@@ -53,6 +96,15 @@ export class SimulationService {
     if (outcome.type !== 'simulated') {
       this.#log.error({ result: outcome.type, model_name: model.name }, 'simulation failed');
       throw new ServiceError(500, 'HRL_SIMULATION_FAILED', `simulation failed: unexpected job result ${outcome.type}`);
+    }
+
+    const overflow = firstNonFinite(outcome.outcome);
+    if (overflow !== undefined) {
+      throw new ServiceError(
+        422,
+        'HRL_SIMULATION_NOT_FINITE',
+        `the simulation of scenario ${JSON.stringify(scenarioName)} overflowed (${overflow} is not a finite number); lower its amounts, returns or max_months`
+      );
     }
 
     const result: SimulationResult = {
@@ -78,6 +130,15 @@ export class SimulationService {
       config,
       result: result as unknown as Record<string, unknown>
     });
+    // Retention: a model's newest simulations stay; older ones go with their reports.
+    const pruned = await this.#storage.simulations.deleteBeyond(model.name, this.#keepPerModel);
+    if (pruned.length > 0) await this.#deleteReports(pruned);
     return result;
+  }
+
+  /** Deletes a simulation and its reports; undefined when there is no such simulation, else the reports deleted. */
+  async delete(simulationId: string): Promise<number | undefined> {
+    if (!(await this.#storage.simulations.delete(simulationId))) return undefined;
+    return this.#deleteReports([simulationId]);
   }
 }

@@ -21,6 +21,10 @@ export interface ReportRepository {
   get(reportId: string): Promise<ReportRecord | undefined>;
   /** Newest first (then insertion order). */
   list(q: { limit: number; offset: number; simulation_id?: string }): Promise<{ reports: ReportRecord[]; total: number }>;
+  /** Deletes the record and returns it (its file is the caller's), or undefined when there is none. */
+  delete(reportId: string): Promise<ReportRecord | undefined>;
+  /** Deletes the reports of these simulations beyond the `keep` newest of each (keep 0: all); returns them. */
+  deleteBeyond(simulationIds: readonly string[], keep: number): Promise<ReportRecord[]>;
 }
 
 const fromRow = (row: Omit<Selectable<ReportsTable>, 'id'>): ReportRecord => ({
@@ -48,6 +52,31 @@ export function createReportRepository(db: Kysely<DatabaseSchema>): ReportReposi
     async get(reportId) {
       const row = await db.selectFrom('reports').select(COLUMNS).where('report_id', '=', reportId).executeTakeFirst();
       return row === undefined ? undefined : fromRow(row);
+    },
+
+    async delete(reportId) {
+      const row = await db.deleteFrom('reports').where('report_id', '=', reportId).returning(COLUMNS).executeTakeFirst();
+      return row === undefined ? undefined : fromRow(row);
+    },
+
+    async deleteBeyond(simulationIds, keep) {
+      const deleted: ReportRecord[] = [];
+      for (const simulationId of simulationIds) {
+        const old = await db
+          .selectFrom('reports')
+          .select(COLUMNS)
+          .where('simulation_id', '=', simulationId)
+          .orderBy('generated_at', 'desc')
+          .orderBy('id', 'desc')
+          .offset(keep)
+          .limit(Number.MAX_SAFE_INTEGER)
+          .execute();
+        if (old.length === 0) continue;
+        const ids = old.map((r) => r.report_id);
+        for (let i = 0; i < ids.length; i += 500) await db.deleteFrom('reports').where('report_id', 'in', ids.slice(i, i + 500)).execute();
+        deleted.push(...old.map(fromRow));
+      }
+      return deleted;
     },
 
     async list(q) {

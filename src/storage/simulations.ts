@@ -34,6 +34,10 @@ export interface SimulationRepository {
   getWithResultBytes(simulationId: string): Promise<(Omit<SimulationRecord, 'result'> & { result_bytes: Uint8Array }) | undefined>;
   /** Newest first (then insertion order), without the result JSON. */
   list(q: { limit: number; offset: number; model_name?: string }): Promise<{ simulations: SimulationSummary[]; total: number }>;
+  /** false when no such simulation. */
+  delete(simulationId: string): Promise<boolean>;
+  /** Deletes a model's simulations beyond its `keep` newest; returns the deleted ids. */
+  deleteBeyond(modelName: string, keep: number): Promise<string[]>;
 }
 
 const SUMMARY_COLUMNS = [
@@ -116,6 +120,29 @@ export function createSimulationRepository(db: Kysely<DatabaseSchema>): Simulati
     },
 
     getWithResultBytes,
+
+    async delete(simulationId) {
+      const res = await db.deleteFrom('simulations').where('simulation_id', '=', simulationId).executeTakeFirst();
+      return res.numDeletedRows > 0n;
+    },
+
+    async deleteBeyond(modelName, keep) {
+      const old = await db
+        .selectFrom('simulations')
+        .select('simulation_id')
+        .where('model_name', '=', modelName)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(keep)
+        // SQLite needs a LIMIT with OFFSET; -1 is its "no limit", so use a bound instead.
+        .limit(Number.MAX_SAFE_INTEGER)
+        .execute();
+      const ids = old.map((r) => r.simulation_id);
+      for (let i = 0; i < ids.length; i += 500) {
+        await db.deleteFrom('simulations').where('simulation_id', 'in', ids.slice(i, i + 500)).execute();
+      }
+      return ids;
+    },
 
     async list(q) {
       let base = db.selectFrom('simulations');

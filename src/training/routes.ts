@@ -15,7 +15,7 @@ import {
   TrainingStatusResponseSchema,
   type StartTrainingRequest
 } from '../contracts/training.js';
-import { notFound } from '../errors.js';
+import { notFound, ServiceBusyError } from '../errors.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
 
@@ -31,10 +31,17 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/start',
-    { schema: { tags: ['training'], summary: 'Start a training run (202; queued when every worker is busy)', body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors } } },
+    { schema: { tags: ['training'], summary: 'Start a training run (202; queued when every worker is busy)', body: StartTrainingBodySchema, response: { 202: StartTrainingResponseSchema, ...errors, 503: ErrorResponseSchema } } },
     async (request, reply) => {
       // Fastify's ajv has already filled the schema's defaults in.
-      const { run, status } = await training.start(request.body as StartTrainingRequest);
+      let started;
+      try {
+        started = await training.start(request.body as StartTrainingRequest);
+      } catch (error) {
+        if (error instanceof ServiceBusyError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
+      const { run, status } = started;
       reply.code(202);
       return {
         message: status === 'started' ? 'training started' : 'training queued: every worker is busy',

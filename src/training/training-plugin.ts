@@ -15,6 +15,7 @@ export const trainingPlugin = fp(
       bus: app.bus,
       runner: app.jobs.training,
       progressHz: app.config.progressHz,
+      maxQueuedRuns: app.config.maxQueuedRuns,
       log: app.log
     });
     app.decorate('training', training);

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus, PublishRequest } from '../bus/event-bus.js';
 import type { RunEventType } from '../contracts/events.js';
 import { MAX_SEED, type Run, type StartTrainingRequest } from '../contracts/training.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound, ServiceBusyError } from '../errors.js';
 import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
 import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
 import type { TrainOutcome } from './messages.js';
@@ -16,8 +16,13 @@ export interface TrainingServiceOptions {
   runner: JobRunner;
   /** Maximum training_progress events per second per run. */
   progressHz: number;
+  /** Runs allowed to wait for a worker (per deployment); a start beyond is refused with 503. */
+  maxQueuedRuns?: number;
   log: FastifyBaseLogger;
 }
+
+/** What a client refused by a full run queue is told to wait before trying again. */
+export const QUEUE_FULL_RETRY_AFTER_S = 30;
 
 /** A run that has not ended yet. */
 interface ActiveRun {
@@ -47,6 +52,7 @@ export class TrainingService {
   readonly #minProgressMs: number;
   readonly #batchMs: number;
   readonly #log: FastifyBaseLogger;
+  readonly #maxQueuedRuns: number;
   readonly #active = new Map<string, ActiveRun>();
   /** Scenario name → run id of its active run (one active run per scenario). */
   readonly #activeByScenario = new Map<string, string>();
@@ -59,7 +65,18 @@ export class TrainingService {
     this.#runner = options.runner;
     this.#minProgressMs = 1000 / options.progressHz;
     this.#batchMs = progressBatchMs(options.progressHz);
+    this.#maxQueuedRuns = options.maxQueuedRuns ?? Number.POSITIVE_INFINITY;
     this.#log = options.log;
+  }
+
+  /** 503 when the run would wait for a worker and `queued` runs already do. */
+  #checkQueue(queued: number): void {
+    if (queued < this.#maxQueuedRuns || this.#runner.hasIdleCapacity) return;
+    throw new ServiceBusyError(
+      'HRL_QUEUE_FULL',
+      `the run queue is full: ${queued} runs are waiting for a worker (limit ${this.#maxQueuedRuns}, HRL_MAX_QUEUED_RUNS); try again when a run has finished`,
+      QUEUE_FULL_RETRY_AFTER_S
+    );
   }
 
   /** Marks runs left active by a previous process as interrupted, each with a terminal training_error. */
@@ -87,6 +104,10 @@ export class TrainingService {
   async start(body: StartTrainingRequest): Promise<{ run: RunRecord; status: 'started' | 'queued' }> {
     const scenario = await this.#storage.scenarios.get(body.scenario_name);
     if (!scenario) throw notFound('scenario', body.scenario_name);
+    // The stored count covers runs queued by every process of the deployment.
+    if (Number.isFinite(this.#maxQueuedRuns)) {
+      this.#checkQueue((await this.#storage.runs.list({ status: 'queued', limit: 1, offset: 0 })).total);
+    }
     if (body.model_name !== undefined) {
       if (this.#reservedModelNames.has(body.model_name) || (await this.#storage.models.exists(body.model_name))) {
         throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
@@ -100,6 +121,11 @@ export class TrainingService {
     if (body.model_name !== undefined && this.#reservedModelNames.has(body.model_name)) {
       throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
     }
+    // Again with no await before the reservation, so concurrent starts here cannot overshoot:
+    // every reserved run not yet running counts as waiting.
+    let running = 0;
+    for (const run of this.#active.values()) if (run.record.status === 'running') running++;
+    this.#checkQueue(this.#activeByScenario.size - running);
     const runId = newRunId();
     this.#activeByScenario.set(body.scenario_name, runId);
     if (body.model_name !== undefined) this.#reservedModelNames.add(body.model_name);
