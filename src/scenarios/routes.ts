@@ -17,7 +17,7 @@ import { DEFAULT_CURRENCY, scenarioFromDocument, scenarioToYaml, ScenarioConfigE
 import { ConflictError, type ScenarioRecord } from '../storage/index.js';
 import { badRequest, checkCurrency, checkScenarioName, configFromBody, listItem, rejectBadBodyName } from './scenarios.js';
 import { SCENARIO_TEMPLATES } from './templates.js';
-import { parseBoundedYaml, readYamlBody, requireYamlContentType, YAML_CONTENT_TYPES, YAML_LIMITS } from './yaml-import.js';
+import { parseBoundedYaml, readYamlBody, requireYamlContentType, warmYamlParser, YAML_CONTENT_TYPES, YAML_LIMITS } from './yaml-import.js';
 
 const YAML_TYPES = [...YAML_CONTENT_TYPES];
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 409: ErrorResponseSchema };
@@ -46,6 +46,7 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   };
   app.addContentTypeParser(YAML_TYPES, readYamlBody);
+  warmYamlParser();
 
   app.get(
     '/',
