@@ -83,7 +83,8 @@ export function runJobRunnerContract(t: Test, makeFixture: (t: Test) => Promise<
 
     t.test('aborting a queued job rejects it with JobCancelledError, it never starts, and the queue moves on', async (t) => {
       const stopLong = new AbortController();
-      const long = runner.submit(train(LONG), { signal: stopLong.signal });
+      const longUpdates = updates();
+      const long = runner.submit(train(LONG), { signal: stopLong.signal, onUpdate: longUpdates.onUpdate });
       const abort = new AbortController();
       let queuedStarted = false;
       const queued = runner.submit(train(1), { signal: abort.signal, onUpdate: () => (queuedStarted = true) });
@@ -91,6 +92,9 @@ export function runJobRunnerContract(t: Test, makeFixture: (t: Test) => Promise<
       abort.abort();
       await t.rejects(queued.outcome, { name: 'JobCancelledError', reason: 'aborted' });
       t.equal(queued.state, 'done');
+      // A runner may start even its first job asynchronously (a distributed queue does):
+      // aborted before it starts, the long job would be cancelled rather than stopped.
+      await longUpdates.until(isEpisodes);
       stopLong.abort();
       t.match(await long.outcome, { type: 'trained', outcome: { stopped: true } });
       t.match(await after.outcome, { type: 'trained', outcome: { episodesCompleted: 1 } });
