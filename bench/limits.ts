@@ -18,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { MAX_SIMULATION_EPISODES } from '../src/contracts/simulation.js';
+import { MAX_SIMULATION_EPISODE_MONTHS, MAX_SIMULATION_EPISODES } from '../src/contracts/simulation.js';
 import { EnvironmentConfigSchema, normalizeScenarioConfig, train } from '../src/hrl/index.js';
 import { YAML_LIMITS } from '../src/scenarios/yaml-import.js';
 
@@ -33,7 +33,8 @@ const { values: args } = parseArgs({
 });
 const contractMonths = (EnvironmentConfigSchema.properties.max_months as { maximum?: number }).maximum;
 const months = Number(args.months ?? contractMonths ?? 120);
-const episodes = Number(args.episodes);
+// The largest accepted simulation: episodes × months is bounded too.
+const episodes = Math.min(Number(args.episodes), Math.floor(MAX_SIMULATION_EPISODE_MONTHS / months));
 const historyEpisodes = Number(args.history);
 const repeat = Number(args.repeat);
 const yamlRepeat = Number(args['yaml-repeat']);
