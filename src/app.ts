@@ -117,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     highWaterMark: config.wsHighWaterBytes,
     hardCap: config.wsHardCapBytes,
     stallMs: config.wsStallMs,
+    maxSubscriptions: config.wsMaxSubscriptions,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     runExists: async (runId) => training.activeRecord(runId) !== undefined || (await storage.runs.get(runId)) !== undefined

@@ -43,6 +43,8 @@ export const ConfigSchema = Type.Object({
   wsHardCapBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
   /** A socket that stays above the high-water mark this long is closed with 4008. */
   wsStallMs: Type.Integer({ minimum: 10, default: 30_000 }),
+  /** Subscription filters one WebSocket may hold. */
+  wsMaxSubscriptions: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   /** A worker silent this long while running a job is terminated (watchdog); 0 turns it off. */
   workerTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
   /** Worker threads rendering reports (their own, apart from training). */
@@ -88,6 +90,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   wsHighWaterBytes: 'HRL_WS_HIGH_WATER_BYTES',
   wsHardCapBytes: 'HRL_WS_HARD_CAP_BYTES',
   wsStallMs: 'HRL_WS_STALL_MS',
+  wsMaxSubscriptions: 'HRL_WS_MAX_SUBSCRIPTIONS',
   workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
   reportWorkers: 'HRL_REPORT_WORKERS',
   reportQueue: 'HRL_REPORT_QUEUE',

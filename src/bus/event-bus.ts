@@ -29,7 +29,7 @@ export interface ReadResult {
   events: RunEvent[];
   /** Whether the first returned event is seq afterSeq + 1 (or nothing newer exists): the history has no gap. */
   complete: boolean;
-  /** Highest seq the history held when read (0 when none). */
+  /** Highest seq the history held when read (0 when none), also when `limit` cut the page short. */
   latestSeq: number;
 }
 

@@ -71,8 +71,9 @@ export class MemoryEventBus implements EventBus {
       return { events, complete: true, latestSeq: recent[recent.length - 1].event.seq };
     }
     const events = await this.#store.readEvents(runId, afterSeq, limit);
-    if (events.length > 0) return { events, complete: events[0].seq === afterSeq + 1, latestSeq: events[events.length - 1].seq };
-    const latestSeq = await this.#store.lastSeq(runId);
+    // A full page may have more after it: the latest seq is asked for, not guessed from the page.
+    const latestSeq = events.length > 0 && events.length < limit ? events[events.length - 1].seq : await this.#store.lastSeq(runId);
+    if (events.length > 0) return { events, complete: events[0].seq === afterSeq + 1, latestSeq };
     return { events, complete: latestSeq <= afterSeq, latestSeq };
   }
 

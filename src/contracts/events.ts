@@ -177,6 +177,7 @@ export const ErrorCodeSchema = Type.Union(
     Type.Literal('unknown_run'),
     Type.Literal('not_subscribed'),
     Type.Literal('rate_limited'),
+    Type.Literal('too_many_subscriptions'),
     Type.Literal('internal_error')
   ],
   { description: 'stable machine-readable error code' }

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { BusMessage, EventBus } from '../bus/event-bus.js';
 import type { ClientMessage, SubscribeTraining, UnsubscribeTraining } from '../contracts/client-messages.js';
-import { PROTOCOL_VERSION, type ErrorCode, type SessionMessage } from '../contracts/events.js';
+import { PROTOCOL_VERSION, type ErrorCode, type RunEvent, type SessionMessage } from '../contracts/events.js';
 import { parseClientFrame } from './inbound.js';
 import { sendPrebuilt, textFrame } from './prebuilt-frame.js';
 import { TokenBucket, WindowCounter } from './limits.js';
@@ -31,20 +31,39 @@ export interface GatewayOptions {
   /** Open sockets in total (503 at upgrade beyond) and per client address (429 beyond). */
   maxConnections?: number;
   maxConnectionsPerIp?: number;
+  /** Subscription filters one socket may hold; one more gets `too_many_subscriptions`. */
+  maxSubscriptions?: number;
 }
 
 type WithoutTs<T> = T extends unknown ? Omit<T, 'ts'> : never;
 
 const OPEN = 1;
 const TEXT = { binary: false } as const;
-const REPLAY_PAGE = 10_000;
+/**
+ * Events read from storage and written per step of a replay. The socket's queue must be
+ * under the high-water mark before each page, so a replay holds at most about one page
+ * (≈ 170 KB of progress frames) beyond it.
+ */
+export const REPLAY_PAGE = 500;
+
+/** A replay of one run on one connection; a newer resume of that run cancels it. */
+interface Replay {
+  cancelled: boolean;
+  /** Highest seq of this run delivered live (and withheld from this client) while replaying. */
+  liveSeq: number;
+}
 
 class Client implements Subscriber {
   lastStamp = 0;
   alive = true;
   readonly filters = new Map<string, Filter>();
-  /** Live messages held back per run while that run's history is being replayed. */
-  replaying: Map<string, BusMessage[]> | null = null;
+  /** Runs whose history is being replayed to this client; their live events are read back after it. */
+  replaying: Map<string, Replay> | null = null;
+  /** Replays waiting for the socket's queue to fall under the high-water mark, and since when. */
+  drainWaiters: Array<(writable: boolean) => void> = [];
+  /** When the queue last shrank while replays waited, and its size then. */
+  waitingSince = 0;
+  waitingQueued = 0;
   /** Latest progress per run withheld while the socket is congested. */
   coalesced: Map<string, BusMessage> | null = null;
   /** When the socket last went above the high-water mark (0: not congested). */
@@ -67,6 +86,8 @@ class Client implements Subscriber {
 export interface GatewayStats {
   clients: number;
   congested: number;
+  /** Resumes whose replay is still being sent. */
+  replays: number;
   subscriptions: { all: number; runs: number; scenarios: number };
 }
 
@@ -87,15 +108,20 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
   const stallMs = opts.stallMs ?? 30_000;
   const maxConnections = opts.maxConnections ?? 10_000;
   const maxPerIp = opts.maxConnectionsPerIp ?? 2_000;
+  const maxSubscriptions = opts.maxSubscriptions ?? 100;
   const perIp = new Map<string, number>();
   const clients = new Set<Client>();
   const congested = new Set<Client>();
+  const drainWaiters = new Set<Client>();
+  let replays = 0;
   const index = new SubscriptionIndex<Client>();
 
   // ---- outbound ---------------------------------------------------------------------
 
   const sendSession = (client: Client, message: WithoutTs<SessionMessage>): void => {
     if (client.ws.readyState !== OPEN) return;
+    // Replies count towards the hard cap too: a client that sends but never reads is closed.
+    if (client.ws.bufferedAmount > hardCap) return closeSlow(client);
     // `type` and `ts` lead every frame.
     client.ws.send(JSON.stringify(Object.assign({ type: message.type, ts: new Date().toISOString() }, message)));
   };
@@ -111,7 +137,34 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
   const closeSlow = (client: Client): void => {
     congested.delete(client);
     client.coalesced = null;
+    releaseDrainWaiters(client, false);
     client.ws.close(4008, 'slow consumer: resume with since_seq');
+  };
+
+  const releaseDrainWaiters = (client: Client, writable: boolean): void => {
+    const waiters = client.drainWaiters;
+    if (waiters.length === 0) return;
+    client.drainWaiters = [];
+    drainWaiters.delete(client);
+    for (const resolve of waiters) resolve(writable);
+  };
+
+  /**
+   * Resolves true once the socket's queue is at or under the high-water mark; false when
+   * the socket closed, or its queue did not shrink for the stall time (it is then closed
+   * with 4008).
+   */
+  const whenWritable = (client: Client): Promise<boolean> => {
+    if (client.ws.readyState !== OPEN) return Promise.resolve(false);
+    if (client.ws.bufferedAmount <= hwm) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      if (client.drainWaiters.length === 0) {
+        client.waitingSince = Date.now();
+        client.waitingQueued = client.ws.bufferedAmount;
+      }
+      client.drainWaiters.push(resolve);
+      drainWaiters.add(client);
+    });
   };
 
   /**
@@ -149,8 +202,9 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
   };
 
   const deliver = (client: Client, message: BusMessage, frame: Buffer[]): void => {
-    const held = client.replaying?.get(message.event.run_id);
-    if (held) held.push(message);
+    const replay = client.replaying?.get(message.event.run_id);
+    // Stored before it was delivered, so the replay reads it back in order.
+    if (replay) replay.liveSeq = Math.max(replay.liveSeq, message.event.seq);
     else sendEvent(client, message, frame);
   };
 
@@ -162,6 +216,15 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
 
   const flushCongested = (): void => {
     const now = Date.now();
+    for (const client of drainWaiters) {
+      if (client.ws.readyState !== OPEN) releaseDrainWaiters(client, false);
+      else if (client.ws.bufferedAmount <= hwm) releaseDrainWaiters(client, true);
+      else if (client.ws.bufferedAmount < client.waitingQueued) {
+        // Reading, if slowly: a replay waits on a reader as long as it makes progress.
+        client.waitingSince = now;
+        client.waitingQueued = client.ws.bufferedAmount;
+      } else if (now - client.waitingSince > stallMs) closeSlow(client);
+    }
     for (const client of congested) {
       if (client.ws.readyState !== OPEN) {
         congested.delete(client);
@@ -229,6 +292,14 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
     if (client.ws.readyState !== OPEN) return;
     const filter = filterOf(msg);
     const key = filterKey(filter);
+    if (!client.filters.has(key) && client.filters.size >= maxSubscriptions) {
+      return sendError(
+        client,
+        'too_many_subscriptions',
+        `a connection holds at most ${maxSubscriptions} subscriptions; unsubscribe from one first (or subscribe by scenario_name or to every run)`,
+        msg.request_id
+      );
+    }
     if (!client.filters.has(key)) {
       client.filters.set(key, filter);
       index.add(client, filter);
@@ -239,46 +310,68 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
     await resume(client, msg, msg.run_id!, msg.since_seq);
   };
 
-  /** Replays history after `sinceSeq`, then releases the live events held meanwhile: no gap, no repeat. */
+  /**
+   * Replays the run's events after `sinceSeq` page by page from the bus (memory or storage),
+   * then hands over to live delivery: no gap, no repeat. Live events of the run that arrive
+   * meanwhile are not queued here; they are stored, so the replay reads them back. Each page
+   * waits for the socket to drain under the high-water mark, so a client that does not read
+   * costs one page of memory and is closed with 4008 after the stall time. A newer resume of
+   * the same run on this connection cancels this one.
+   */
   const resume = async (client: Client, msg: SubscribeTraining, runId: string, sinceSeq: number): Promise<void> => {
     const replaying = (client.replaying ??= new Map());
-    if (replaying.has(runId)) {
-      return sendError(client, 'invalid_request', `a resume of run ${runId} is already in progress`, msg.request_id);
-    }
-    const held: BusMessage[] = [];
-    replaying.set(runId, held);
+    const previous = replaying.get(runId);
+    if (previous) previous.cancelled = true;
+    const replay: Replay = { cancelled: false, liveSeq: 0 };
+    replaying.set(runId, replay);
+    replays++;
+    // Withheld progress of this run is older than what the replay will end with.
+    client.coalesced?.delete(runId);
+    const live = () => !replay.cancelled && client.ws.readyState === OPEN;
     try {
-      const history = [];
-      let complete = true;
-      let latestSeq = sinceSeq;
-      for (let after = sinceSeq; ; ) {
-        const page = await opts.bus.readAfter(runId, after, REPLAY_PAGE);
-        if (after === sinceSeq) {
-          complete = page.complete;
-          latestSeq = page.latestSeq;
-        }
-        if (!complete) break;
-        history.push(...page.events);
-        if (page.events.length < REPLAY_PAGE) break;
-        after = page.events[page.events.length - 1].seq;
-      }
-      if (client.ws.readyState !== OPEN) return;
+      // One event is enough to know whether the history is complete and how far it goes;
+      // pages are read only once the socket can take them.
+      const first = await opts.bus.readAfter(runId, sinceSeq, 1);
+      if (!live()) return;
+      // A history with a gap is not replayed: the client is told to fetch the run's state
+      // over REST and gets live events from the latest seq on.
+      const complete = first.complete;
       sendSession(client, {
         type: 'subscription_confirmed',
         ...echo(msg),
-        replayed: complete ? history.length : 0,
+        replayed: complete ? Math.max(0, first.latestSeq - sinceSeq) : 0,
         resumed: complete
       });
-      let lastSent = complete ? Math.min(sinceSeq, latestSeq) : 0;
-      if (complete) {
-        for (const event of history) client.ws.send(JSON.stringify(event));
-        if (history.length > 0) lastSent = history[history.length - 1].seq;
+      let lastSent = complete ? Math.min(sinceSeq, first.latestSeq) : first.latestSeq;
+      // Caught up when a read found nothing newer than what was sent and no live event of the
+      // run came since. No await between that check and the hand-over, so none slips in between.
+      while (lastSent < Math.max(first.latestSeq, replay.liveSeq)) {
+        if (!(await whenWritable(client)) || !live()) return;
+        const page = (await opts.bus.readAfter(runId, lastSent, REPLAY_PAGE)).events;
+        if (!live()) return;
+        for (const event of page) {
+          if (event.seq <= lastSent) continue;
+          if (!sendReplayed(client, event)) return;
+          lastSent = event.seq;
+        }
+        if (page.length === 0) break;
       }
-      for (const message of held) if (message.event.seq > lastSent) sendEvent(client, message);
     } finally {
-      replaying.delete(runId);
-      if (replaying.size === 0) client.replaying = null;
+      replays--;
+      if (replaying.get(runId) === replay) replaying.delete(runId);
+      if (replaying.size === 0 && client.replaying === replaying) client.replaying = null;
     }
+  };
+
+  /** Writes one replayed event; false when the socket is gone or was closed over the hard cap. */
+  const sendReplayed = (client: Client, event: RunEvent): boolean => {
+    if (client.ws.readyState !== OPEN) return false;
+    if (client.ws.bufferedAmount > hardCap) {
+      closeSlow(client);
+      return false;
+    }
+    client.ws.send(JSON.stringify(event), TEXT);
+    return true;
   };
 
   const unsubscribe = (client: Client, msg: UnsubscribeTraining): void => {
@@ -286,6 +379,10 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
     const key = filterKey(filter);
     // Idempotent: unsubscribing from something not subscribed is confirmed too.
     if (client.filters.delete(key)) index.remove(client, filter);
+    if (filter.kind === 'run') {
+      const replay = client.replaying?.get(filter.runId);
+      if (replay) replay.cancelled = true;
+    }
     sendSession(client, { type: 'unsubscribed', ...echo(msg) });
   };
 
@@ -327,6 +424,8 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
     if (count === 0) perIp.delete(client.ip);
     else perIp.set(client.ip, count);
     congested.delete(client);
+    releaseDrainWaiters(client, false);
+    for (const replay of client.replaying?.values() ?? []) replay.cancelled = true;
     for (const filter of client.filters.values()) index.remove(client, filter);
     client.filters.clear();
   };
@@ -371,7 +470,7 @@ const gateway: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance,
   });
 
   app.decorate('gateway', {
-    stats: (): GatewayStats => ({ clients: clients.size, congested: congested.size, subscriptions: index.size })
+    stats: (): GatewayStats => ({ clients: clients.size, congested: congested.size, replays, subscriptions: index.size })
   });
 };
 

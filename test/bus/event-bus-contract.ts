@@ -115,6 +115,9 @@ export function runEventBusContract(t: Test, makeFixture: (t: Test) => Promise<B
     const fresh = await reopen();
     const fromStore = await fresh.readAfter('r', 4);
     t.same(fromStore.events, after4.events, 'a restarted bus reads the same envelopes from storage');
+    const pageFromStore = await fresh.readAfter('r', 0, 3);
+    t.same(pageFromStore.events.map((e) => e.seq), [1, 2, 3]);
+    t.equal(pageFromStore.latestSeq, 10, 'a short page still reports the latest seq held');
   });
 
   t.test('continues numbering after a restart from the stored last seq', async (t) => {

@@ -88,8 +88,8 @@ t.test('1,000 connections opened and closed leave no sockets, subscriptions, lis
   }
   // Server-side close handlers run after the client sees the close.
   while (server.app.gateway.stats().clients > 0) await new Promise((r) => setImmediate(r));
-  t.same(server.app.gateway.stats(), { clients: 0, congested: 0, subscriptions: { all: 0, runs: 0, scenarios: 0 } });
-  t.same(baseline.stats, { clients: 0, congested: 0, subscriptions: { all: 0, runs: 0, scenarios: 0 } });
+  t.same(server.app.gateway.stats(), { clients: 0, congested: 0, replays: 0, subscriptions: { all: 0, runs: 0, scenarios: 0 } });
+  t.same(baseline.stats, { clients: 0, congested: 0, replays: 0, subscriptions: { all: 0, runs: 0, scenarios: 0 } });
   const resources = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
   t.ok(resources <= baseline.resources + 2, `active handles/timers ${baseline.resources} → ${resources}`);
 });
@@ -146,4 +146,17 @@ t.test('a client that never reads is coalesced then closed with 4008, others get
     Array.from({ length: EVENTS + 1 - lastSeq }, (_, i) => lastSeq + 1 + i),
     'the resume continues exactly after the last event it saw'
   );
+});
+
+t.test('a connection holds at most the configured number of subscriptions; one more gets too_many_subscriptions', async (t) => {
+  const server = await startServer(t, { wsMaxSubscriptions: 3 });
+  const c = await server.connect();
+  for (const name of ['a', 'b', 'c']) await c.subscribe({ scenario_name: name });
+  const refused = await c.request({ type: 'subscribe_training', scenario_name: 'd' }, 'fourth');
+  t.match(refused, { type: 'error', code: 'too_many_subscriptions', message: /at most 3 subscriptions/ });
+  t.match(await c.request({ type: 'subscribe_training', scenario_name: 'a' }, 'again'), { type: 'subscription_confirmed' }, 'repeating a held filter is no new subscription');
+  await c.request({ type: 'unsubscribe_training', scenario_name: 'b' }, 'drop-b');
+  t.match(await c.request({ type: 'subscribe_training', scenario_name: 'd' }, 'after-drop'), { type: 'subscription_confirmed' });
+  t.same(server.app.gateway.stats().subscriptions, { all: 0, runs: 0, scenarios: 3 });
+  t.same(c.invalid, []);
 });
