@@ -66,8 +66,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true,
     // Quoted in 5xx bodies and logged with the failure: unique across restarts and processes.
-    genReqId: () => randomUUID()
+    genReqId: () => randomUUID(),
+    // A client trickling its headers or body holds a socket only this long; the check
+    // runs every second (Node's default, 30 s, would let a trickle live that much longer).
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs)
+    }
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Beyond it, new TCP connections are dropped at accept, before any parsing.
+  app.server.maxConnections = config.httpMaxConnections;
 
   const tokens = loadTokens(config);
   const hosts = hostPolicy(config);

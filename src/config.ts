@@ -37,6 +37,12 @@ export const ConfigSchema = Type.Object({
   rateLimitPerMinute: Type.Integer({ minimum: 0, default: 1200 }),
   maxConnections: Type.Integer({ minimum: 1, default: 10_000 }),
   maxConnectionsPerIp: Type.Integer({ minimum: 1, default: 2_000 }),
+  /** Open TCP connections in total, WebSockets included (beyond it new ones are dropped at accept). */
+  httpMaxConnections: Type.Integer({ minimum: 2, default: 12_000 }),
+  /** Time a client has to send a request's headers (slow header trickling is cut off with 408). */
+  httpHeadersTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  /** Time a client has to send a whole request, body included. */
+  httpRequestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
   /** Outbound bytes queued on a socket above which progress is coalesced. */
   wsHighWaterBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   /** Outbound bytes queued on a socket above which it is closed with 4008. */
@@ -87,6 +93,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   rateLimitPerMinute: 'HRL_RATE_LIMIT',
   maxConnections: 'HRL_MAX_CONNECTIONS',
   maxConnectionsPerIp: 'HRL_MAX_CONNECTIONS_PER_IP',
+  httpMaxConnections: 'HRL_HTTP_MAX_CONNECTIONS',
+  httpHeadersTimeoutMs: 'HRL_HTTP_HEADERS_TIMEOUT_MS',
+  httpRequestTimeoutMs: 'HRL_HTTP_REQUEST_TIMEOUT_MS',
   wsHighWaterBytes: 'HRL_WS_HIGH_WATER_BYTES',
   wsHardCapBytes: 'HRL_WS_HARD_CAP_BYTES',
   wsStallMs: 'HRL_WS_STALL_MS',
@@ -129,7 +138,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const shown = SECRET_SETTINGS.has(key) ? '(hidden)' : JSON.stringify(config[key]);
     throw new ConfigError(`Invalid configuration ${name}=${shown}: ${firstError.message}`);
   }
+  checkRelations(config);
   return { ...config, dataDir: path.resolve(config.dataDir) };
+}
+
+/** Rules between settings, each message naming both variables. */
+function checkRelations(config: Config): void {
+  if (config.httpMaxConnections <= config.maxConnections) {
+    throw new ConfigError(
+      `Invalid configuration ${ENV_NAMES.httpMaxConnections}=${config.httpMaxConnections}: must exceed ${ENV_NAMES.maxConnections}=${config.maxConnections} (WebSockets are TCP connections too, and REST needs room beside them)`
+    );
+  }
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new ConfigError(
+      `Invalid configuration ${ENV_NAMES.httpHeadersTimeoutMs}=${config.httpHeadersTimeoutMs}: must not exceed ${ENV_NAMES.httpRequestTimeoutMs}=${config.httpRequestTimeoutMs}`
+    );
+  }
 }
 
 function toNumber(value: string, envName: string): number {
