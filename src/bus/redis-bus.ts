@@ -198,8 +198,9 @@ export class RedisEventBus implements EventBus {
     }
     // Trimmed from Redis, or the run's keys expired: the store has every stored event.
     const events = await this.#store.readEvents(runId, from - 1, limit);
-    if (events.length > 0) return { events, complete: events[0].seq === from, latestSeq: events[events.length - 1].seq };
-    const latestSeq = await this.#store.lastSeq(runId);
+    // A full page may have more after it: the latest seq is asked for, not guessed from the page.
+    const latestSeq = events.length > 0 && events.length < limit ? events[events.length - 1].seq : await this.#store.lastSeq(runId);
+    if (events.length > 0) return { events, complete: events[0].seq === from, latestSeq };
     return { events, complete: latestSeq < from, latestSeq };
   }
 
