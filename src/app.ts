@@ -10,7 +10,7 @@ import authPlugin from './auth/auth-plugin.js';
 import { loadTokens } from './auth/tokens.js';
 import { busPlugin } from './bus/bus-plugin.js';
 import { trustProxyOption, type Config } from './config.js';
-import { HealthResponseSchema } from './contracts/health.js';
+import { HealthResponseSchema, HealthUnhealthyResponseSchema } from './contracts/health.js';
 import { errorHandlerPlugin } from './http/error-handler.js';
 import { hostPolicy } from './http/host-check.js';
 import { redactUrl } from './http/redact-url.js';
@@ -136,11 +136,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // OpenAPI (/openapi.json, /docs) and AsyncAPI (/asyncapi.json): before the routes, so every one is documented.
   await app.register(apiDocsPlugin, { version });
 
-  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } }, async () => ({
-    status: 'ok' as const,
-    version,
-    timestamp: new Date().toISOString()
-  }));
+  app.get(
+    '/health',
+    { schema: { tags: ['health'], summary: 'Liveness, version and database health', response: { 200: HealthResponseSchema, 503: HealthUnhealthyResponseSchema } } },
+    async (_request, reply) => {
+      const timestamp = new Date().toISOString();
+      const db = await storage.health();
+      if (!db.ok) return reply.code(503).send({ status: 'unhealthy' as const, reason: db.reason, version, timestamp });
+      return { status: 'ok' as const, version, timestamp };
+    }
+  );
   await app.register(scenarioRoutes, { prefix: '/api/scenarios' });
   await app.register(trainingRoutes, { prefix: '/api/training' });
   await app.register(modelRoutes, { prefix: '/api/models' });

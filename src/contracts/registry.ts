@@ -7,7 +7,7 @@ import * as sc from './scenarios.js';
 import * as mo from './models.js';
 import * as si from './simulation.js';
 import * as rp from './reports.js';
-import { HealthResponseSchema } from './health.js';
+import { HealthResponseSchema, HealthUnhealthyResponseSchema } from './health.js';
 
 export type ContractKind = 'server-message' | 'client-message' | 'rest' | 'domain';
 
@@ -42,6 +42,7 @@ const clientMessages: Array<[string, string, TSchema]> = [
 const rest: Array<[string, TSchema]> = [
   ['ErrorResponse', ErrorResponseSchema],
   ['HealthResponse', HealthResponseSchema],
+  ['HealthUnhealthyResponse', HealthUnhealthyResponseSchema],
   ['StartTrainingBody', tr.StartTrainingBodySchema],
   ['StartTrainingResponse', tr.StartTrainingResponseSchema],
   ['StopTrainingBody', tr.StopTrainingBodySchema],

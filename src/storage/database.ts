@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { createEpisodeRepository, type EpisodeRepository } from './episodes.js';
 import { createEventStore, type EventStore } from './events.js';
 import { migrateToLatest } from './migrations.js';
@@ -11,6 +11,7 @@ import { createScenarioRepository, type ScenarioRepository } from './scenarios.j
 import type { DatabaseSchema } from './schema.js';
 import { createSimulationRepository, type SimulationRepository } from './simulations.js';
 import { createReportRepository, type ReportRepository } from './reports.js';
+import { RetryingSqliteDialect, SQLITE_RETRY_DELAYS_MS } from './retrying-sqlite.js';
 
 export { ConflictError } from './errors.js';
 
@@ -26,13 +27,26 @@ export interface Storage {
   scenarios: ScenarioRepository;
   simulations: SimulationRepository;
   reports: ReportRepository;
+  /**
+   * Whether the database can be read and written now: a read, then a write transaction
+   * that changes nothing. Answers within `timeoutMs`; a database still busy then is
+   * reported unhealthy (the probe finishes in the background, one at a time).
+   */
+  health(timeoutMs?: number): Promise<StorageHealth>;
   /** Idempotent. */
   close(): Promise<void>;
 }
 
+export type StorageHealth = { ok: true } | { ok: false; reason: string };
+
+/** How long a health probe may take before the database counts as unavailable. */
+export const HEALTH_TIMEOUT_MS = 1000;
+
 export interface OpenStorageOptions {
   /** SQLite file; its parent directory is created. ':memory:' for a throwaway database. */
   filename: string;
+  /** Waits between attempts of a statement while the database is busy (tests shorten them). */
+  retryDelaysMs?: readonly number[];
 }
 
 function isInMemory(filename: string): boolean {
@@ -56,13 +70,16 @@ export async function openSqliteDatabase(opts: OpenStorageOptions): Promise<Kyse
   try {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
+    // Never wait synchronously on a lock: the driver retries busy statements on timers.
+    sqlite.pragma('busy_timeout = 0');
     sqlite.pragma('foreign_keys = ON');
   } catch (err) {
     sqlite.close();
     throw err;
   }
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new RetryingSqliteDialect({ database: sqlite }, opts.retryDelaysMs ?? SQLITE_RETRY_DELAYS_MS)
+  });
   try {
     await migrateToLatest(db);
   } catch (err) {
@@ -79,7 +96,37 @@ export async function openSqliteDatabase(opts: OpenStorageOptions): Promise<Kyse
  */
 export function createStorage(db: Kysely<DatabaseSchema>): Storage {
   let closing: Promise<void> | undefined;
+  let probe: Promise<StorageHealth> | null = null;
+  const runProbe = async (): Promise<StorageHealth> => {
+    try {
+      await db.selectFrom('runs').select('run_id').limit(1).execute();
+    } catch (error) {
+      return { ok: false, reason: `database cannot be read: ${describe(error)}` };
+    }
+    try {
+      // SQLite begins transactions IMMEDIATE: this takes (and frees) the write lock.
+      await db.transaction().execute((trx) => trx.selectFrom('runs').select('run_id').limit(1).execute());
+    } catch (error) {
+      return { ok: false, reason: `database cannot be written: ${describe(error)}` };
+    }
+    return { ok: true };
+  };
   return {
+    async health(timeoutMs = HEALTH_TIMEOUT_MS) {
+      const running = (probe ??= runProbe().finally(() => (probe = null)));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<StorageHealth>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, reason: `database did not answer a read and a write within ${timeoutMs} ms (locked or busy)` }),
+          timeoutMs
+        );
+      });
+      try {
+        return await Promise.race([running, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     runs: createRunRepository(db),
     episodes: createEpisodeRepository(db),
     events: createEventStore(db),
@@ -92,4 +139,11 @@ export function createStorage(db: Kysely<DatabaseSchema>): Storage {
       return closing;
     }
   };
+}
+
+/** A database error for the health reason: its code and message, never a file path. */
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? `${code}: ${message}` : message;
 }

@@ -1,4 +1,4 @@
-export { openStorage, openSqliteDatabase, createStorage, type Storage, type OpenStorageOptions } from './database.js';
+export { openStorage, openSqliteDatabase, createStorage, HEALTH_TIMEOUT_MS, type Storage, type StorageHealth, type OpenStorageOptions } from './database.js';
 export { ConflictError, isUniqueViolation } from './errors.js';
 export { migrateToLatest, migrations, migrationProvider } from './migrations.js';
 export type { RunRecord, RunPatch, RunListQuery, RunCheckpoint, RunRepository } from './runs.js';
