@@ -51,6 +51,8 @@ export const ConfigSchema = Type.Object({
   wsStallMs: Type.Integer({ minimum: 10, default: 30_000 }),
   /** Subscription filters one WebSocket may hold. */
   wsMaxSubscriptions: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+  /** Least time between two checkpoints of a run, whatever its save_interval. */
+  checkpointMinMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 10_000 }),
   /** A worker silent this long while running a job is terminated (watchdog); 0 turns it off. */
   workerTimeoutMs: Type.Integer({ minimum: 0, default: 120_000 }),
   /** Worker threads rendering reports (their own, apart from training). */
@@ -100,6 +102,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   wsHardCapBytes: 'HRL_WS_HARD_CAP_BYTES',
   wsStallMs: 'HRL_WS_STALL_MS',
   wsMaxSubscriptions: 'HRL_WS_MAX_SUBSCRIPTIONS',
+  checkpointMinMs: 'HRL_CHECKPOINT_MIN_MS',
   workerTimeoutMs: 'HRL_WORKER_TIMEOUT_MS',
   reportWorkers: 'HRL_REPORT_WORKERS',
   reportQueue: 'HRL_REPORT_QUEUE',

@@ -13,7 +13,12 @@ export interface SubmitOptions {
    * running one to stop between episodes (a training job then resolves with what it has).
    */
   signal?: AbortSignal;
-  onUpdate?: (update: JobUpdate) => void;
+  /**
+   * Called per update; a returned promise counts as the update being handled until it
+   * settles. An executor has at most MAX_UNACKED_UPDATES unhandled, then pauses the job,
+   * so a slow caller bounds what a job can queue to it.
+   */
+  onUpdate?: (update: JobUpdate) => unknown;
 }
 
 export interface JobHandle {

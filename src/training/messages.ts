@@ -8,6 +8,8 @@ export interface TrainJob {
   seed: number;
   /** Episodes between checkpoints sent to the main thread. */
   saveInterval: number;
+  /** Least time between two checkpoints, whatever saveInterval says (absent: no time limit). */
+  checkpointMinMs?: number;
   /** Deterministic evaluation episodes run after training (0: none). */
   evalEpisodes: number;
   /** Longest time finished episodes wait in the worker before they are sent (progressBatchMs). */
@@ -24,7 +26,17 @@ export interface SimulateJob {
 
 export type Job = TrainJob | SimulateJob;
 
-export type ToWorker = { type: 'run'; jobId: string; job: Job } | { type: 'stop'; jobId: string };
+/**
+ * `ack`: the main thread finished handling one update of the job. A worker keeps at most
+ * MAX_UNACKED_UPDATES unacknowledged, so what it can queue to the main thread is bounded.
+ */
+export type ToWorker = { type: 'run'; jobId: string; job: Job } | { type: 'stop'; jobId: string } | { type: 'ack'; jobId: string };
+
+/**
+ * Updates (started, episode batches, checkpoints) a worker may have in flight before it
+ * pauses training; a stop adds the run's last batch on top.
+ */
+export const MAX_UNACKED_UPDATES = 8;
 
 export interface Evaluation {
   episodes: number;

@@ -16,6 +16,7 @@ export const trainingPlugin = fp(
       runner: app.jobs.training,
       progressHz: app.config.progressHz,
       maxQueuedRuns: app.config.maxQueuedRuns,
+      checkpointMinMs: app.config.checkpointMinMs,
       log: app.log
     });
     app.decorate('training', training);

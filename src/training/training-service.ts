@@ -18,6 +18,8 @@ export interface TrainingServiceOptions {
   progressHz: number;
   /** Runs allowed to wait for a worker (per deployment); a start beyond is refused with 503. */
   maxQueuedRuns?: number;
+  /** Least time between two checkpoints of a run (save_interval is honoured up to this rate). */
+  checkpointMinMs: number;
   log: FastifyBaseLogger;
 }
 
@@ -51,6 +53,7 @@ export class TrainingService {
   readonly #runner: JobRunner;
   readonly #minProgressMs: number;
   readonly #batchMs: number;
+  readonly #checkpointMinMs: number;
   readonly #log: FastifyBaseLogger;
   readonly #maxQueuedRuns: number;
   readonly #active = new Map<string, ActiveRun>();
@@ -66,6 +69,7 @@ export class TrainingService {
     this.#minProgressMs = 1000 / options.progressHz;
     this.#batchMs = progressBatchMs(options.progressHz);
     this.#maxQueuedRuns = options.maxQueuedRuns ?? Number.POSITIVE_INFINITY;
+    this.#checkpointMinMs = options.checkpointMinMs;
     this.#log = options.log;
   }
 
@@ -179,6 +183,7 @@ export class TrainingService {
         episodes: body.num_episodes,
         seed: record.seed,
         saveInterval: body.save_interval,
+        checkpointMinMs: this.#checkpointMinMs,
         evalEpisodes: body.eval_episodes,
         batchMs: this.#batchMs
       },
@@ -252,10 +257,12 @@ export class TrainingService {
 
   // ---- worker reports -------------------------------------------------------------------
 
-  #enqueue(run: ActiveRun, step: () => Promise<void>): void {
+  /** Resolves once this step ran: the worker pool acknowledges an update only then (flow control). */
+  #enqueue(run: ActiveRun, step: () => Promise<void>): Promise<void> {
     run.chain = run.chain.then(step).catch((error: unknown) => {
       this.#log.error({ err: error, run_id: run.record.run_id }, 'training run bookkeeping failed');
     });
+    return run.chain;
   }
 
   async #onUpdate(run: ActiveRun, update: JobUpdate): Promise<void> {

@@ -15,7 +15,8 @@ import type { FromWorker, Job, ToWorker } from './messages.js';
 interface Task {
   jobId: string;
   job: Job;
-  onUpdate: (update: JobUpdate) => void;
+  /** Settles when the update was handled; the worker is then told it may send another. */
+  onUpdate: (update: JobUpdate) => unknown;
   state: JobState;
   /** Settles the handle's outcome once and detaches from the caller's signal. */
   settle: (result: JobOutcome | Error) => void;
@@ -165,7 +166,12 @@ export class WorkerPool implements JobRunner {
       const task = slot.task;
       if (message.type === 'ready' || !task || message.jobId !== task.jobId) return;
       if (message.type === 'started' || message.type === 'episodes' || message.type === 'checkpoint') {
-        task.onUpdate(message);
+        const ack = () => {
+          if (slot.task === task) worker.postMessage({ type: 'ack', jobId: task.jobId } satisfies ToWorker);
+        };
+        void Promise.resolve()
+          .then(() => task.onUpdate(message))
+          .then(ack, ack);
         return;
       }
       slot.task = null;

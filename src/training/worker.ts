@@ -2,7 +2,7 @@
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { HrlTrainer, simulate } from '../hrl/index.js';
-import type { FromWorker, Job, SimulateJob, ToWorker, TrainJob, TrainOutcome } from './messages.js';
+import { MAX_UNACKED_UPDATES, type FromWorker, type Job, type SimulateJob, type ToWorker, type TrainJob, type TrainOutcome } from './messages.js';
 import { EpisodeBatcher } from './progress.js';
 
 const port = parentPort;
@@ -21,25 +21,50 @@ const YIELD_MS = 20;
 
 let current: { jobId: string; abort: AbortController } | null = null;
 const post = (message: FromWorker) => port.postMessage(message);
+
+// Flow control: updates the main thread has not finished handling (it may be waiting on a
+// locked database). Training pauses at MAX_UNACKED_UPDATES instead of queueing more.
+let unacked = 0;
+let onCredit: (() => void) | null = null;
+const postUpdate = (message: Extract<FromWorker, { type: 'started' | 'episodes' | 'checkpoint' }>) => {
+  unacked++;
+  post(message);
+};
+const credit = () => {
+  const resolve = onCredit;
+  onCredit = null;
+  resolve?.();
+};
+const waitForCredit = async (signal: AbortSignal) => {
+  while (unacked >= MAX_UNACKED_UPDATES && !signal.aborted) await new Promise<void>((resolve) => (onCredit = resolve));
+};
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise<TrainOutcome> {
   const trainer = new HrlTrainer(job.config, { seed: job.seed });
-  post({ type: 'started', jobId });
+  postUpdate({ type: 'started', jobId });
   // Batches (job.batchMs, from the progress rate) keep fast training from flooding the port.
-  const batcher = new EpisodeBatcher(job.batchMs, (metrics) => post({ type: 'episodes', jobId, metrics }));
+  const batcher = new EpisodeBatcher(job.batchMs, (metrics) => postUpdate({ type: 'episodes', jobId, metrics }));
   const flush = () => batcher.flush();
   let lastYield = Date.now();
+  let lastCheckpoint = { episode: 0, ms: lastYield };
   let completed = 0;
   while (completed < job.episodes && !signal.aborted) {
     batcher.add(trainer.trainEpisode());
     completed++;
     const now = Date.now();
-    if (completed % job.saveInterval === 0 && completed < job.episodes) {
+    // Every saveInterval episodes, but never more often than checkpointMinMs: a full model
+    // per short episode would flood the main thread and the database.
+    const due = completed - lastCheckpoint.episode >= job.saveInterval && now - lastCheckpoint.ms >= (job.checkpointMinMs ?? 0);
+    if (due && completed < job.episodes) {
       flush();
-      post({ type: 'checkpoint', jobId, episode: completed, model: trainer.toModel() });
+      postUpdate({ type: 'checkpoint', jobId, episode: completed, model: trainer.toModel() });
+      lastCheckpoint = { episode: completed, ms: now };
     }
-    if (now - lastYield >= YIELD_MS) {
+    if (unacked >= MAX_UNACKED_UPDATES) {
+      await waitForCredit(signal);
+      lastYield = Date.now();
+    } else if (now - lastYield >= YIELD_MS) {
       await yieldToLoop();
       lastYield = Date.now();
     }
@@ -63,11 +88,12 @@ async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise
 async function run(jobId: string, job: Job): Promise<void> {
   const abort = new AbortController();
   current = { jobId, abort };
+  unacked = 0;
   try {
     if (job.kind === 'train') {
       post({ type: 'trained', jobId, outcome: await train(jobId, job, abort.signal) });
     } else {
-      post({ type: 'started', jobId });
+      postUpdate({ type: 'started', jobId });
       const { model, config, episodes, seed } = job as SimulateJob;
       post({ type: 'simulated', jobId, outcome: simulate(model, config, { episodes, seed }) });
     }
@@ -81,6 +107,12 @@ async function run(jobId: string, job: Job): Promise<void> {
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'run') void run(message.jobId, message.job);
-  else if (message.type === 'stop' && current?.jobId === message.jobId) current.abort.abort();
+  else if (message.type === 'ack' && current?.jobId === message.jobId) {
+    unacked = Math.max(0, unacked - 1);
+    credit();
+  } else if (message.type === 'stop' && current?.jobId === message.jobId) {
+    current.abort.abort();
+    credit();
+  }
 });
 post({ type: 'ready' });

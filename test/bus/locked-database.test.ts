@@ -27,12 +27,14 @@ t.test('a database locked by another connection delays events but loses none and
      setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, 1500);`,
     { eval: true, workerData: filename }
   );
+  const exited = once(locker, 'exit');
   await once(locker, 'message');
   const publishes = [2, 3, 4, 5].map((episode) =>
     bus.publish({ run_id: 'r', scenario_name: 's', type: 'training_progress', data: progress(episode) })
   );
   await Promise.all(publishes);
-  await once(locker, 'exit');
+  // The lock is waited for on timers, so the locker may be gone before the publishes resolve.
+  await exited;
   t.same(delivered, [1, 2, 3, 4, 5]);
   t.same((await storage.events.readEvents('r', 0, 100)).map((e) => e.seq), [1, 2, 3, 4, 5]);
 });
