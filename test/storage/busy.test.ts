@@ -65,7 +65,8 @@ t.test('while another connection holds the write lock, the event loop runs on, /
   t.ok(answeredMs < 3000, `/health answered in ${answeredMs} ms while the database was locked`);
   clearInterval(ticker);
   maxGapMs = Math.max(maxGapMs, performance.now() - last - 10);
-  t.ok(maxGapMs < 250, `event-loop delay max ${maxGapMs.toFixed(0)} ms while the lock was held`);
+  // Blocking waits held it for seconds (5,089 ms with busy_timeout 5000); the margin is for a loaded machine.
+  t.ok(maxGapMs < 1000, `event-loop delay max ${maxGapMs.toFixed(0)} ms while the lock was held`);
 
   await release();
   t.equal((await created).statusCode, 201, 'the scenario written during the lock is stored');
