@@ -144,7 +144,7 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
 
   t.test('a scenario name is unique, also when renaming, and a rename is one change', async (t) => {
     const { storage } = await makeFixture(t);
-    const scenario = (name: string, updated_at = at(0)) => ({ name, description: 'd', config: sampleConfig, created_at: at(0), updated_at });
+    const scenario = (name: string, updated_at = at(0)) => ({ name, description: 'd', currency: 'CHF', config: sampleConfig, created_at: at(0), updated_at });
     await storage.scenarios.insert(scenario('a', at(1)));
     await storage.scenarios.insert(scenario('b', at(2)));
     await t.rejects(storage.scenarios.insert(scenario('a')), ConflictError);
