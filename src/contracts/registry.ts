@@ -51,6 +51,7 @@ const rest: Array<[string, TSchema]> = [
   ['RunListQuery', tr.RunListQuerySchema],
   ['RunListResponse', tr.RunListResponseSchema],
   ['RunParams', tr.RunParamsSchema],
+  ['RunHistoryQuery', tr.RunHistoryQuerySchema],
   ['RunHistoryResponse', tr.RunHistoryResponseSchema],
   ['RunEventsQuery', tr.RunEventsQuerySchema],
   ['RunEventsResponse', tr.RunEventsResponseSchema],

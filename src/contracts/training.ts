@@ -103,9 +103,23 @@ export const RunListResponseSchema = Type.Object({
 
 export const RunParamsSchema = Type.Object({ run_id: RunIdSchema });
 
+/** Episodes per history response; a run up to this long comes whole, as before paging existed. */
+export const HISTORY_PAGE_MAX = 10_000;
+
+export const RunHistoryQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: HISTORY_PAGE_MAX, description: `episodes per page (default and maximum ${HISTORY_PAGE_MAX})` })),
+    after_episode: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'episodes after this one (default 0: from the first)' }))
+  },
+  { additionalProperties: false }
+);
+
 export const RunHistoryResponseSchema = Type.Object({
   run_id: RunIdSchema,
-  episodes: Type.Array(EpisodeMetricsSchema)
+  episodes: Type.Array(EpisodeMetricsSchema),
+  next_after_episode: Nullable(
+    Type.Integer({ minimum: 1, description: 'more episodes follow: pass this as after_episode for the next page; null on the last page' })
+  )
 });
 
 export const RunEventsQuerySchema = Type.Object({

@@ -1,6 +1,6 @@
 import type { MetricSummary, ModelDetail, ModelSummary } from '../contracts/models.js';
 import type { FinalMetrics } from '../contracts/events.js';
-import type { EpisodeMetrics, ScenarioConfig } from '../hrl/index.js';
+import type { ScenarioConfig } from '../hrl/index.js';
 import type { ModelSummary as SummaryRow, Storage } from '../storage/index.js';
 
 const MIB = 1024 * 1024;
@@ -27,33 +27,6 @@ export function modelSummary(m: SummaryRow): ModelSummary {
     final_cash: num(f, 'avg_cash'),
     final_invested: num(f, 'avg_invested')
   };
-}
-
-/** `{count, first, last, mean, min, max}` of every numeric metric of the history (the episode number excluded). */
-export function summarizeHistory(rows: readonly EpisodeMetrics[]): Record<string, MetricSummary> {
-  const out: Record<string, MetricSummary> = {};
-  if (rows.length === 0) return out;
-  const keys = Object.keys(rows[0]!).filter((k) => k !== 'episode');
-  for (const key of keys) {
-    let count = 0;
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    let first = 0;
-    let last = 0;
-    for (const row of rows) {
-      const v = (row as Record<string, unknown>)[key];
-      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-      if (count === 0) first = v;
-      last = v;
-      count++;
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (count > 0) out[key] = { count, first, last, mean: sum / count, min, max };
-  }
-  return out;
 }
 
 type Heavy = { config: ScenarioConfig; seed: number; training_history: Record<string, MetricSummary> };
@@ -89,8 +62,9 @@ export class ModelService {
     }
     const full = await this.#storage.models.get(row.name);
     if (!full) return undefined;
-    const history = row.run_id === null ? [] : (await this.#storage.episodes.list(row.run_id)).filter((e) => e.episode <= row.episodes);
-    const heavy: Heavy = { config: full.model.config, seed: full.model.seed, training_history: summarizeHistory(history) };
+    // Summarized by the database: a run of a million episodes is never loaded here.
+    const trainingHistory = row.run_id === null ? {} : await this.#storage.episodes.summary(row.run_id, row.episodes);
+    const heavy: Heavy = { config: full.model.config, seed: full.model.seed, training_history: trainingHistory };
     this.#cache.set(key, heavy);
     if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
     return heavy;

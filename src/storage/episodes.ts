@@ -1,8 +1,12 @@
-import type { Kysely } from 'kysely';
-import type { EpisodeMetrics } from '../hrl/index.js';
+import { sql, type Kysely } from 'kysely';
+import type { MetricSummary } from '../contracts/models.js';
+import { EpisodeMetricsSchema, type EpisodeMetrics } from '../hrl/index.js';
 import { mapConflict } from './errors.js';
 import type { DatabaseSchema } from './schema.js';
-import { insertChunked } from './sql-util.js';
+import { insertChunked, jsonNumber } from './sql-util.js';
+
+/** Every metric of an episode row but the episode number. */
+export const SUMMARY_METRICS = Object.keys(EpisodeMetricsSchema.properties).filter((k) => k !== 'episode');
 
 /**
  * Per-episode history of a run. Each row is stored as JSON text, so numbers come back
@@ -14,7 +18,15 @@ export interface EpisodeRepository {
   append(runId: string, rows: EpisodeMetrics[]): Promise<void>;
   /** By episode ascending. */
   list(runId: string): Promise<EpisodeMetrics[]>;
+  /** Episodes after `afterEpisode`, ascending, at most `limit`. */
+  page(runId: string, afterEpisode: number, limit: number): Promise<EpisodeMetrics[]>;
   count(runId: string): Promise<number>;
+  /**
+   * Per metric, over episodes 1..`maxEpisode` whose value is a finite number, computed by
+   * the database (nothing per episode crosses into JavaScript); metrics without any such
+   * value are left out.
+   */
+  summary(runId: string, maxEpisode: number): Promise<Record<string, MetricSummary>>;
 }
 
 const EPISODE_COLUMNS = 3;
@@ -38,6 +50,63 @@ export function createEpisodeRepository(db: Kysely<DatabaseSchema>): EpisodeRepo
         .orderBy('episode', 'asc')
         .execute();
       return rows.map((r) => JSON.parse(r.metrics) as EpisodeMetrics);
+    },
+
+    async page(runId, afterEpisode, limit) {
+      if (limit <= 0) return [];
+      const rows = await db
+        .selectFrom('run_episodes')
+        .select('metrics')
+        .where('run_id', '=', runId)
+        .where('episode', '>', afterEpisode)
+        .orderBy('episode', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => JSON.parse(r.metrics) as EpisodeMetrics);
+    },
+
+    async summary(runId, maxEpisode) {
+      const value = (key: string) => jsonNumber(db, 'metrics', key);
+      // first/last: the lowest/highest episode with a value, found through the primary key.
+      const edge = (key: string, direction: 'asc' | 'desc') =>
+        db
+          .selectFrom('run_episodes')
+          .select(value(key).as('v'))
+          .where('run_id', '=', runId)
+          .where('episode', '<=', maxEpisode)
+          .where(value(key), 'is not', null)
+          .orderBy('episode', direction)
+          .limit(1);
+      const row = await db
+        .selectFrom('run_episodes')
+        .select(
+          SUMMARY_METRICS.flatMap((key, i) => [
+            sql<number>`count(${value(key)})`.as(`n${i}`),
+            sql<number>`avg(${value(key)})`.as(`mean${i}`),
+            sql<number>`min(${value(key)})`.as(`min${i}`),
+            sql<number>`max(${value(key)})`.as(`max${i}`),
+            edge(key, 'asc').as(`first${i}`),
+            edge(key, 'desc').as(`last${i}`)
+          ])
+        )
+        .where('run_id', '=', runId)
+        .where('episode', '<=', maxEpisode)
+        .executeTakeFirst();
+      const out: Record<string, MetricSummary> = {};
+      const r = (row ?? {}) as Record<string, unknown>;
+      SUMMARY_METRICS.forEach((key, i) => {
+        const count = Number(r[`n${i}`] ?? 0);
+        if (count === 0) return;
+        out[key] = {
+          count,
+          first: Number(r[`first${i}`]),
+          last: Number(r[`last${i}`]),
+          mean: Number(r[`mean${i}`]),
+          min: Number(r[`min${i}`]),
+          max: Number(r[`max${i}`])
+        };
+      });
+      return out;
     },
 
     async count(runId) {

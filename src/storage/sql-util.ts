@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * SQLite allows at most 32766 bound parameters per statement (Postgres 65535);
@@ -38,4 +38,13 @@ export async function insertChunked<R, DB>(
   await db.transaction().execute(async (trx) => {
     for (const chunk of chunks) await insert(trx, chunk);
   });
+}
+
+/**
+ * A number inside a JSON text column, as SQL: json_extract on SQLite, ->> on PostgreSQL.
+ * JSON has no NaN or Infinity (JSON.stringify writes null), so non-finite values read as NULL.
+ */
+export function jsonNumber<DB>(db: Kysely<DB>, column: string, key: string): RawBuilder<number | null> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) return sql<number | null>`(${sql.ref(column)}::jsonb ->> ${key})::float8`;
+  return sql<number | null>`json_extract(${sql.ref(column)}, ${`$.${key}`})`;
 }

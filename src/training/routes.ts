@@ -3,6 +3,8 @@ import { ErrorResponseSchema } from '../contracts/common.js';
 import {
   RunEventsQuerySchema,
   RunEventsResponseSchema,
+  HISTORY_PAGE_MAX,
+  RunHistoryQuerySchema,
   RunHistoryResponseSchema,
   RunListQuerySchema,
   RunListResponseSchema,
@@ -114,10 +116,22 @@ export const trainingRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/runs/:run_id/history',
-    { schema: { tags: ['training'], summary: 'Every episode\'s metrics of a run', params: RunParamsSchema, response: { 200: RunHistoryResponseSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['training'],
+        summary: 'A run\'s episode metrics, paged beyond 10,000 episodes',
+        params: RunParamsSchema,
+        querystring: RunHistoryQuerySchema,
+        response: { 200: RunHistoryResponseSchema, ...errors }
+      }
+    },
     async (request) => {
       const { run_id } = await findRun(request.params.run_id);
-      return { run_id, episodes: await storage.episodes.list(run_id) };
+      const limit = request.query.limit ?? HISTORY_PAGE_MAX;
+      // One row more than the page tells whether another page follows.
+      const rows = await storage.episodes.page(run_id, request.query.after_episode ?? 0, limit + 1);
+      const episodes = rows.slice(0, limit);
+      return { run_id, episodes, next_after_episode: rows.length > limit ? episodes[episodes.length - 1]!.episode : null };
     }
   );
 
