@@ -1,4 +1,4 @@
-// Learning benchmark (npm run bench:learning [-- --json] [--jobs N] [--only a,b] [--baseline-ref REF] [--no-speed]).
+// Learning benchmark (npm run bench:learning [-- --json] [--jobs N] [--only a,b] [--cache DIR] [--baseline-ref REF] [--no-speed]).
 // For every scenario (the three examples and the fixtures in test/fixtures/scenarios), in its own
 // child process so CPU time is measured per scenario:
 //   1. train the HRL agent with the default (training.auto) settings and episode count, seed 1;
@@ -188,10 +188,29 @@ async function main(): Promise<void> {
       'baseline-ref': { type: 'string', default: DEFAULT_BASELINE_REF },
       'no-speed': { type: 'boolean', default: false },
       child: { type: 'string' },
+      cache: { type: 'string' },
     },
   });
   if (args.child) {
-    process.send!(runScenario(args.child));
+    // --cache DIR: a scenario's result is kept in DIR/<scenario>.json and reused by a later run
+    // (so an interrupted run, or several runs sharing the scenarios, do not train twice).
+    const cached = args.cache ? join(args.cache, `${basename(args.child, '.yaml')}.json`) : undefined;
+    let result: ScenarioResult | undefined;
+    if (cached) {
+      try {
+        result = JSON.parse(readFileSync(cached, 'utf8')) as ScenarioResult;
+      } catch {
+        result = undefined;
+      }
+    }
+    if (!result) {
+      result = runScenario(args.child);
+      if (cached) {
+        mkdirSync(args.cache!, { recursive: true });
+        writeFileSync(cached, JSON.stringify(result));
+      }
+    }
+    process.send!(result);
     return;
   }
   const log = (s: string): void => {
@@ -206,7 +225,7 @@ async function main(): Promise<void> {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const f = file;
       const r = await new Promise<ScenarioResult>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--child', f], { execArgv: ['--import', 'tsx'] });
+        const child = fork(fileURLToPath(import.meta.url), ['--child', f, ...(args.cache ? ['--cache', args.cache] : [])], { execArgv: ['--import', 'tsx'] });
         child.once('message', (m) => resolve(m as ScenarioResult));
         child.once('exit', (code) => (code ? reject(new Error(`${f}: child exited with ${code}`)) : undefined));
       });
