@@ -3,7 +3,8 @@
 // a whole episode and the original's values (γ_low 0.95 ≈ a 20-month horizon, value networks on
 // the policy's tiny learning rate, a fixed 2048-month rollout) were never validated. With
 // `auto: false` the file's values are used verbatim and everything the file cannot express keeps
-// the behaviour of model format 1. docs/model.md explains every choice.
+// the behaviour of model format 1. docs/model.md explains every choice. Every value is a number or
+// a boolean, so the object fits the event contract's open record of settings.
 import { Type, type Static } from '@sinclair/typebox';
 import type { ScenarioConfig } from './config.js';
 
@@ -11,8 +12,8 @@ export const TrainingSettingsSchema = Type.Object(
   {
     auto: Type.Boolean({ description: 'Whether the settings were derived from the horizon (training.auto)' }),
     num_episodes: Type.Integer({ minimum: 0, description: 'Episodes the run trains for' }),
-    episodes_source: Type.Union([Type.Literal('explicit'), Type.Literal('auto'), Type.Literal('file')], {
-      description: 'explicit: given with the run; auto: the horizon-derived budget; file: training.num_episodes (auto false)',
+    episodes_explicit: Type.Boolean({
+      description: 'true: the count was given with the run; false: the horizon-derived budget (auto) or training.num_episodes (auto false)',
     }),
     gamma_low: Type.Number({ description: 'Executor discount per month' }),
     gamma_high: Type.Number({ description: 'Strategist discount per decision period' }),
@@ -85,7 +86,7 @@ export function resolveTrainingSettings(config: ScenarioConfig, opts: { episodes
     return {
       auto: false,
       num_episodes: explicit ? opts.episodes! : t.num_episodes,
-      episodes_source: explicit ? 'explicit' : 'file',
+      episodes_explicit: explicit,
       gamma_low: t.gamma_low,
       gamma_high: t.gamma_high,
       high_period: t.high_period,
@@ -107,7 +108,7 @@ export function resolveTrainingSettings(config: ScenarioConfig, opts: { episodes
   return {
     auto: true,
     num_episodes: explicit ? opts.episodes! : autoEpisodes(months),
-    episodes_source: explicit ? 'explicit' : 'auto',
+    episodes_explicit: explicit,
     gamma_low: gamma,
     // One strategist step spans `period` months: the same monthly discount, so both levels value the same return.
     gamma_high: Math.pow(gamma, period),

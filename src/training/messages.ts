@@ -1,10 +1,11 @@
 // The only language spoken between the main thread and training workers (house rule 7).
-import type { EpisodeMetrics, HrlModel, ScenarioConfig, SimulationOutcome } from '../hrl/index.js';
+import type { Baselines, EpisodeMetrics, HrlModel, ScenarioConfig, SimulationOutcome, TrainingSettings } from '../hrl/index.js';
 
 export interface TrainJob {
   kind: 'train';
   config: ScenarioConfig;
-  episodes: number;
+  /** Episodes given with the run; absent: the resolved settings' count (training.auto budget or the file's). */
+  episodes?: number;
   seed: number;
   /** Episodes between checkpoints sent to the main thread. */
   saveInterval: number;
@@ -49,11 +50,13 @@ export interface TrainOutcome {
   episodesCompleted: number;
   stopped: boolean;
   evaluation: Evaluation | null;
+  /** The learned policy vs the best constant and the best rule (completed runs only). */
+  baselines: Baselines | null;
 }
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'started'; jobId: string }
+  | { type: 'started'; jobId: string; settings?: TrainingSettings }
   | { type: 'episodes'; jobId: string; metrics: EpisodeMetrics[] }
   | { type: 'checkpoint'; jobId: string; episode: number; model: HrlModel }
   | { type: 'trained'; jobId: string; outcome: TrainOutcome }

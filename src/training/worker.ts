@@ -1,7 +1,7 @@
 // Worker thread entry: runs HRL jobs. Imports nothing from Fastify (house rule 7).
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { HrlTrainer, simulate } from '../hrl/index.js';
+import { HrlTrainer, runBaselines, simulate } from '../hrl/index.js';
 import { MAX_UNACKED_UPDATES, type FromWorker, type Job, type SimulateJob, type ToWorker, type TrainJob, type TrainOutcome } from './messages.js';
 import { EpisodeBatcher } from './progress.js';
 
@@ -41,22 +41,23 @@ const waitForCredit = async (signal: AbortSignal) => {
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise<TrainOutcome> {
-  const trainer = new HrlTrainer(job.config, { seed: job.seed });
-  postUpdate({ type: 'started', jobId });
+  const trainer = new HrlTrainer(job.config, { seed: job.seed, episodes: job.episodes });
+  const episodes = trainer.settings.num_episodes;
+  postUpdate({ type: 'started', jobId, settings: trainer.settings });
   // Batches (job.batchMs, from the progress rate) keep fast training from flooding the port.
   const batcher = new EpisodeBatcher(job.batchMs, (metrics) => postUpdate({ type: 'episodes', jobId, metrics }));
   const flush = () => batcher.flush();
   let lastYield = Date.now();
   let lastCheckpoint = { episode: 0, ms: lastYield };
   let completed = 0;
-  while (completed < job.episodes && !signal.aborted) {
+  while (completed < episodes && !signal.aborted) {
     batcher.add(trainer.trainEpisode());
     completed++;
     const now = Date.now();
     // Every saveInterval episodes, but never more often than checkpointMinMs: a full model
     // per short episode would flood the main thread and the database.
     const due = completed - lastCheckpoint.episode >= job.saveInterval && now - lastCheckpoint.ms >= (job.checkpointMinMs ?? 0);
-    if (due && completed < job.episodes) {
+    if (due && completed < episodes) {
       flush();
       postUpdate({ type: 'checkpoint', jobId, episode: completed, model: trainer.toModel() });
       lastCheckpoint = { episode: completed, ms: now };
@@ -71,7 +72,7 @@ async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise
   }
   flush();
   const model = completed > 0 ? trainer.toModel() : null;
-  const stopped = completed < job.episodes;
+  const stopped = completed < episodes;
   let evaluation: TrainOutcome['evaluation'] = null;
   if (model && !stopped && job.evalEpisodes > 0) {
     // Held-out seed: evaluation episodes never replay a training episode's draws.
@@ -82,7 +83,9 @@ async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise
       total_wealth_mean: outcome.aggregates.total_wealth_mean
     };
   }
-  return { model, episodesCompleted: completed, stopped, evaluation };
+  // The baselines of every completed run, here in the worker (they cost a fraction of the training).
+  const baselines = model && !stopped ? runBaselines(model, job.config, job.seed) : null;
+  return { model, episodesCompleted: completed, stopped, evaluation, baselines };
 }
 
 async function run(jobId: string, job: Job): Promise<void> {

@@ -51,7 +51,7 @@ t.test('evaluate scores the model train wrote, and its learned rewards are exact
   const out = join(dir, 'model.json');
   const trained = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--scenario', scenario, '--episodes', '20', '--seed', '3', '--out', out, '--json'], { cwd: root });
   const last = JSON.parse(trained.stdout.trim().split('\n').pop()!);
-  t.match(last.training_settings, { auto: true, num_episodes: 20, episodes_source: 'explicit' }, 'the final line records the settings in use');
+  t.match(last.training_settings, { auto: true, num_episodes: 20, episodes_explicit: true }, 'the final line records the settings in use');
 
   const args = ['--model', out, '--scenario', scenario, '--episodes', '30', '--seed', '11', '--json'];
   const [evaluated, simulated] = await Promise.all([
@@ -103,5 +103,5 @@ t.test('evaluate and train refuse bad arguments with a message naming them', asy
   const r = await run(process.execPath, ['--import', 'tsx', 'scripts/train.ts', '--scenario', verbatim, '--json'], { cwd: root });
   const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
   t.equal(last.episodes_completed, 3);
-  t.match(last.training_settings, { auto: false, episodes_source: 'file', gamma_low: 0.95 });
+  t.match(last.training_settings, { auto: false, episodes_explicit: false, gamma_low: 0.95 });
 });

@@ -35,10 +35,10 @@ t.test('the discount looks beyond the whole episode and both levels share it', a
 t.test('the default episode count spends the step budget; an explicit count always wins', async (t) => {
   const s = resolveTrainingSettings(withMonths(120, { num_episodes: 77 }));
   t.equal(s.num_episodes, Math.ceil(AUTO.stepBudget / 120), 'the file count is ignored under auto');
-  t.equal(s.episodes_source, 'auto');
+  t.equal(s.episodes_explicit, false);
   const e = resolveTrainingSettings(withMonths(120), { episodes: 5 });
   t.equal(e.num_episodes, 5);
-  t.equal(e.episodes_source, 'explicit');
+  t.equal(e.episodes_explicit, true);
   const f = resolveTrainingSettings(withMonths(120, { auto: false, num_episodes: 77 }), { episodes: 9 });
   t.equal(f.num_episodes, 9);
   t.throws(() => resolveTrainingSettings(withMonths(12), { episodes: -1 }), RangeError);
@@ -47,7 +47,7 @@ t.test('the default episode count spends the step budget; an explicit count alwa
 t.test('auto: false uses the file values verbatim', async (t) => {
   const training = { auto: false, num_episodes: 77, gamma_low: 0.9, gamma_high: 0.97, high_period: 4, batch_size: 16, learning_rate_low: 0.001, learning_rate_high: 0.002 };
   const s = resolveTrainingSettings(withMonths(120, training));
-  t.match(s, { auto: false, num_episodes: 77, episodes_source: 'file', gamma_low: 0.9, gamma_high: 0.97, high_period: 4, batch_size: 16, learning_rate_low: 0.001, learning_rate_high: 0.002 });
+  t.match(s, { auto: false, num_episodes: 77, episodes_explicit: false, gamma_low: 0.9, gamma_high: 0.97, high_period: 4, batch_size: 16, learning_rate_low: 0.001, learning_rate_high: 0.002 });
   t.equal(s.value_learning_rate_low, 0.001, 'the value network keeps its policy’s rate, as the file cannot say otherwise');
   t.equal(s.executor_rollout, FIXED.executorRollout);
   t.equal(s.strategist_rollout, FIXED.strategistRollout);
