@@ -26,7 +26,13 @@ export const MAX_SEED = 4294967295;
 export const StartTrainingBodySchema = Type.Object(
   {
     scenario_name: ScenarioNameSchema,
-    num_episodes: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TRAINING_EPISODES, default: 1000 })),
+    num_episodes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_TRAINING_EPISODES,
+        description: "episodes to train; absent: the scenario's settings decide (training.auto: a budget from the horizon; auto false: training.num_episodes)"
+      })
+    ),
     save_interval: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'episodes between checkpoints' })),
     eval_episodes: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'deterministic evaluation episodes after training' })
@@ -38,7 +44,7 @@ export const StartTrainingBodySchema = Type.Object(
 );
 export type StartTrainingBody = Static<typeof StartTrainingBodySchema>;
 /** The start body with its defaults applied (Fastify fills them in before the handler runs). */
-export type StartTrainingRequest = StartTrainingBody & Required<Pick<StartTrainingBody, 'num_episodes' | 'save_interval' | 'eval_episodes'>>;
+export type StartTrainingRequest = StartTrainingBody & Required<Pick<StartTrainingBody, 'save_interval' | 'eval_episodes'>>;
 
 export const StartTrainingResponseSchema = Type.Object({
   message: Type.String(),

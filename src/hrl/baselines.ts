@@ -193,12 +193,17 @@ export function heldOutSeed(trainingSeed: number): number {
 }
 
 /**
+ * `onProgress` is called after each candidate (239 times), e.g. so a worker can show it is alive.
  * Scores the model's deterministic policy against the best constant and the best rule on
  * evaluation episodes 0 … episodes−1 of `seed` (exactly the episodes simulate() runs for that
  * seed). The best constant and rule are chosen on episodes episodes … episodes+selection−1 of the
  * same seed, disjoint from the evaluation episodes.
  */
-export function compareWithBaselines(model: HrlModel, config: ScenarioConfig, opts: { episodes: number; seed: number; selectionEpisodes?: number }): BaselineComparison {
+export function compareWithBaselines(
+  model: HrlModel,
+  config: ScenarioConfig,
+  opts: { episodes: number; seed: number; selectionEpisodes?: number; onProgress?: () => void },
+): BaselineComparison {
   const cfg = normalizeScenarioConfig(config);
   const n = opts.episodes;
   if (!Number.isInteger(n) || n < 2) throw new RangeError('episodes must be an integer ≥ 2');
@@ -209,6 +214,7 @@ export function compareWithBaselines(model: HrlModel, config: ScenarioConfig, op
   let bestAllocMean = -Infinity;
   for (const a of constantAllocationGrid(GRID_STEP)) {
     const m = mean(evaluateAllocation(cfg, a, seed, n, sel));
+    opts.onProgress?.();
     if (m > bestAllocMean) {
       bestAllocMean = m;
       bestAlloc = a;
@@ -218,6 +224,7 @@ export function compareWithBaselines(model: HrlModel, config: ScenarioConfig, op
   let bestRuleMean = -Infinity;
   for (const rule of ruleFamily()) {
     const m = mean(evaluateRule(cfg, rule, seed, n, sel));
+    opts.onProgress?.();
     if (m > bestRuleMean) {
       bestRuleMean = m;
       bestRule = rule;
@@ -242,6 +249,6 @@ export function compareWithBaselines(model: HrlModel, config: ScenarioConfig, op
 }
 
 /** The baselines of a completed run: BASELINE_EPISODES held-out episodes of heldOutSeed(training seed). */
-export function runBaselines(model: HrlModel, config: ScenarioConfig, trainingSeed: number, episodes = BASELINE_EPISODES): Baselines {
-  return compareWithBaselines(model, config, { episodes, seed: heldOutSeed(trainingSeed) }).summary;
+export function runBaselines(model: HrlModel, config: ScenarioConfig, trainingSeed: number, opts: { episodes?: number; onProgress?: () => void } = {}): Baselines {
+  return compareWithBaselines(model, config, { episodes: opts.episodes ?? BASELINE_EPISODES, seed: heldOutSeed(trainingSeed), onProgress: opts.onProgress }).summary;
 }

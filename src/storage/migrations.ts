@@ -156,10 +156,23 @@ const scenarioCurrency: Migration = {
   }
 };
 
+/** The training settings a run used and a completed run's baselines (learning issue), as JSON; NULL for older rows. */
+const runLearning: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('runs').addColumn('training_settings', 'text').execute();
+    await db.schema.alterTable('runs').addColumn('baselines', 'text').execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('runs').dropColumn('baselines').execute();
+    await db.schema.alterTable('runs').dropColumn('training_settings').execute();
+  }
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_simulations_reports': simulationsAndReports,
-  '0003_scenario_currency': scenarioCurrency
+  '0003_scenario_currency': scenarioCurrency,
+  '0004_run_learning': runLearning
 };
 
 export const migrationProvider: MigrationProvider = {

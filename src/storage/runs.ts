@@ -64,7 +64,9 @@ function fromRow(row: RunRow): RunRecord {
     save_interval: Number(row.save_interval),
     eval_episodes: Number(row.eval_episodes),
     requested_model_name: row.requested_model_name,
-    config: JSON.parse(row.config) as ScenarioConfig
+    config: JSON.parse(row.config) as ScenarioConfig,
+    ...(row.training_settings !== null && { training_settings: JSON.parse(row.training_settings) }),
+    ...(row.baselines !== null && { baselines: JSON.parse(row.baselines) })
   };
 }
 
@@ -85,7 +87,9 @@ function toRow(run: RunRecord): Insertable<RunsTable> {
     save_interval: run.save_interval,
     eval_episodes: run.eval_episodes,
     requested_model_name: run.requested_model_name,
-    config: JSON.stringify(run.config)
+    config: JSON.stringify(run.config),
+    training_settings: run.training_settings === undefined ? null : JSON.stringify(run.training_settings),
+    baselines: run.baselines === undefined ? null : JSON.stringify(run.baselines)
   };
 }
 
@@ -109,6 +113,8 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   if (patch.eval_episodes !== undefined) out.eval_episodes = patch.eval_episodes;
   if (patch.requested_model_name !== undefined) out.requested_model_name = patch.requested_model_name;
   if (patch.config !== undefined) out.config = JSON.stringify(patch.config);
+  if (patch.training_settings !== undefined) out.training_settings = JSON.stringify(patch.training_settings);
+  if (patch.baselines !== undefined) out.baselines = JSON.stringify(patch.baselines);
   return out;
 }
 

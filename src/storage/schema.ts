@@ -30,6 +30,10 @@ export interface RunsTable {
   requested_model_name: string | null;
   /** JSON of ScenarioConfig. */
   config: string;
+  /** JSON of the training settings in use (TrainingSettings), NULL until the run started; absent before migration 0004's rows. */
+  training_settings: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON of the completed run's Baselines, or NULL. */
+  baselines: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunEpisodesTable {

@@ -59,6 +59,8 @@ export type FromWorker =
   | { type: 'started'; jobId: string; settings?: TrainingSettings }
   | { type: 'episodes'; jobId: string; metrics: EpisodeMetrics[] }
   | { type: 'checkpoint'; jobId: string; episode: number; model: HrlModel }
+  /** Sent during long work without other messages (the baselines), so the watchdog knows the worker is alive. */
+  | { type: 'alive'; jobId: string }
   | { type: 'trained'; jobId: string; outcome: TrainOutcome }
   | { type: 'simulated'; jobId: string; outcome: SimulationOutcome }
   | { type: 'failed'; jobId: string; error: { name: string; message: string; details: string } };

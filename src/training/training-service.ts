@@ -1,10 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus, PublishRequest } from '../bus/event-bus.js';
-import type { RunEventType } from '../contracts/events.js';
+import type { FinalMetrics, RunEventType } from '../contracts/events.js';
 import { MAX_SEED, type Run, type StartTrainingRequest } from '../contracts/training.js';
 import { conflict, notFound, ServiceBusyError } from '../errors.js';
-import type { EpisodeMetrics, HrlModel } from '../hrl/index.js';
+import { resolveTrainingSettings, type EpisodeMetrics, type HrlModel } from '../hrl/index.js';
 import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
 import type { TrainOutcome } from './messages.js';
 import { RollingMetrics, progressBatchMs } from './progress.js';
@@ -136,11 +136,14 @@ export class TrainingService {
 
     const now = new Date().toISOString();
     const startsNow = this.#runner.hasIdleCapacity;
+    // Without num_episodes the scenario's settings decide (training.auto budget, or its file count);
+    // the worker resolves the same settings from the same config and reports them when it starts.
+    const settings = resolveTrainingSettings(scenario.config, { episodes: body.num_episodes });
     const record: RunRecord = {
       run_id: runId,
       scenario_name: body.scenario_name,
       status: startsNow ? 'running' : 'queued',
-      num_episodes: body.num_episodes,
+      num_episodes: settings.num_episodes,
       episodes_completed: 0,
       seed: body.seed ?? randomInt(0, MAX_SEED),
       created_at: now,
@@ -269,6 +272,10 @@ export class TrainingService {
     const record = run.record;
     switch (update.type) {
       case 'started': {
+        if (update.settings) {
+          record.training_settings = update.settings;
+          await this.#storage.runs.update(record.run_id, { training_settings: update.settings });
+        }
         if (record.status !== 'running') {
           record.status = 'running';
           record.started_at = new Date().toISOString();
@@ -280,7 +287,8 @@ export class TrainingService {
           scenario_name: record.scenario_name,
           num_episodes: record.num_episodes,
           start_time: record.started_at!,
-          seed: record.seed
+          seed: record.seed,
+          ...(record.training_settings && { training_settings: record.training_settings })
         });
         return;
       }
@@ -346,10 +354,15 @@ export class TrainingService {
 
   async #finishTrained(run: ActiveRun, outcome: TrainOutcome): Promise<void> {
     const record = run.record;
-    const modelName = outcome.model ? await this.#saveModel(run, outcome) : null;
+    const finalMetrics = { ...run.metrics.final(outcome.evaluation), ...(outcome.baselines && { baselines: outcome.baselines }) };
+    const modelName = outcome.model ? await this.#saveModel(run, outcome, finalMetrics) : null;
     if (outcome.stopped) return this.#finishStopped(run, modelName, outcome.episodesCompleted);
-    const finalMetrics = run.metrics.final(outcome.evaluation);
-    await this.#end(run, { status: 'completed', model_name: modelName, episodes_completed: outcome.episodesCompleted });
+    await this.#end(run, {
+      status: 'completed',
+      model_name: modelName,
+      episodes_completed: outcome.episodesCompleted,
+      ...(outcome.baselines && { baselines: outcome.baselines })
+    });
     await this.#publish(record, 'training_completed', {
       scenario_name: record.scenario_name,
       episodes_completed: outcome.episodesCompleted,
@@ -380,7 +393,7 @@ export class TrainingService {
   }
 
   /** Stores the final state and frees the scenario before the terminal event goes out (docs/protocol.md). */
-  async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error'>>): Promise<void> {
+  async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error' | 'baselines'>>): Promise<void> {
     Object.assign(run.record, patch, { finished_at: new Date().toISOString() });
     try {
       await this.#storage.runs.update(run.record.run_id, { ...patch, finished_at: run.record.finished_at });
@@ -397,7 +410,7 @@ export class TrainingService {
   }
 
   /** Saves the run's model under its own name; an existing model is never overwritten. */
-  async #saveModel(run: ActiveRun, outcome: TrainOutcome): Promise<string> {
+  async #saveModel(run: ActiveRun, outcome: TrainOutcome, finalMetrics: FinalMetrics): Promise<string> {
     const record = run.record;
     const base = record.requested_model_name ?? `${record.scenario_name}-${record.run_id}`;
     const model = outcome.model as HrlModel;
@@ -406,7 +419,7 @@ export class TrainingService {
       run_id: record.run_id,
       created_at: new Date().toISOString(),
       episodes: outcome.episodesCompleted,
-      final_metrics: run.metrics.final(outcome.evaluation),
+      final_metrics: finalMetrics,
       model
     };
     try {

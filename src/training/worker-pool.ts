@@ -164,7 +164,7 @@ export class WorkerPool implements JobRunner {
       slot.lastHeard = Date.now();
       if (message.type === 'ready') slot.ready = true;
       const task = slot.task;
-      if (message.type === 'ready' || !task || message.jobId !== task.jobId) return;
+      if (message.type === 'ready' || message.type === 'alive' || !task || message.jobId !== task.jobId) return;
       if (message.type === 'started' || message.type === 'episodes' || message.type === 'checkpoint') {
         const ack = () => {
           if (slot.task === task) worker.postMessage({ type: 'ack', jobId: task.jobId } satisfies ToWorker);

@@ -18,6 +18,8 @@ try {
 
 /** The loop yields to the event loop this often, so a stop message is seen promptly. */
 const YIELD_MS = 20;
+/** During the baselines (no episodes to report) the worker says it is alive this often. */
+const ALIVE_MS = 1000;
 
 let current: { jobId: string; abort: AbortController } | null = null;
 const post = (message: FromWorker) => port.postMessage(message);
@@ -84,7 +86,13 @@ async function train(jobId: string, job: TrainJob, signal: AbortSignal): Promise
     };
   }
   // The baselines of every completed run, here in the worker (they cost a fraction of the training).
-  const baselines = model && !stopped ? runBaselines(model, job.config, job.seed) : null;
+  let lastAlive = Date.now();
+  const alive = () => {
+    if (Date.now() - lastAlive < ALIVE_MS) return;
+    lastAlive = Date.now();
+    post({ type: 'alive', jobId });
+  };
+  const baselines = model && !stopped ? runBaselines(model, job.config, job.seed, { onProgress: alive }) : null;
   return { model, episodesCompleted: completed, stopped, evaluation, baselines };
 }
 

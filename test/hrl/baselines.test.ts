@@ -102,7 +102,9 @@ t.test('the best constant and rule are chosen on selection episodes, not on the 
 t.test('a run’s baselines use held-out episodes of a seed derived from the training seed', async (t) => {
   const { model } = await train(config, { episodes: 5, seed: 3 });
   t.not(heldOutSeed(3), 3);
-  const b = runBaselines(model, config, 3, 100);
+  let calls = 0;
+  const b = runBaselines(model, config, 3, { episodes: 100, onProgress: () => calls++ });
+  t.equal(calls, 231 + 8, 'progress after every grid point and every rule');
   t.equal(b.episodes, 100);
   t.strictSame(b, compareWithBaselines(model, config, { episodes: 100, seed: heldOutSeed(3) }).summary);
 });
