@@ -8,6 +8,9 @@ import type { ReportRecord, Storage } from '../storage/index.js';
 import type { ReportJob } from './report-job.js';
 import { ServiceBusyError, type ReportRenderer } from './report-workers.js';
 
+/** Reward-curve points read for a report (bucket means); the chart downsamples them to 400. */
+const REWARD_CURVE_POINTS = 4000;
+
 export const newReportId = (): string => `rep_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
 
 export const CONTENT_TYPES: Record<ReportType, string> = {
@@ -81,11 +84,9 @@ export class ReportService {
     let model: ReportJob['model'] = null;
     if (detail) {
       const { environment: _e, training: _t, reward: _r, seed: _s, training_history, final_metrics, ...summary } = detail;
-      const history = detail.run_id === null ? [] : await this.#storage.episodes.list(detail.run_id);
-      const curve = new Float64Array(history.length);
-      let n = 0;
-      for (const h of history) if (h.episode <= detail.episodes) curve[n++] = h.episode_reward;
-      model = { summary, final_metrics, training_history, reward_curve: curve.slice(0, n) };
+      // Bucket means from the database, never every episode: the chart shows at most 400 points anyway.
+      const curve = detail.run_id === null ? [] : await this.#storage.episodes.rewardCurve(detail.run_id, detail.episodes, REWARD_CURVE_POINTS);
+      model = { summary, final_metrics, training_history, reward_curve: Float64Array.from(curve) };
     }
     return {
       type,

@@ -27,6 +27,12 @@ export interface EpisodeRepository {
    * value are left out.
    */
   summary(runId: string, maxEpisode: number): Promise<Record<string, MetricSummary>>;
+  /**
+   * Mean `episode_reward` of episodes 1..`maxEpisode` in consecutive buckets of equal size,
+   * at most `maxPoints` of them, averaged by the database: a report's reward curve costs the
+   * same for a run of a million episodes as for one of a few thousand.
+   */
+  rewardCurve(runId: string, maxEpisode: number, maxPoints: number): Promise<number[]>;
 }
 
 const EPISODE_COLUMNS = 3;
@@ -107,6 +113,31 @@ export function createEpisodeRepository(db: Kysely<DatabaseSchema>): EpisodeRepo
         };
       });
       return out;
+    },
+
+    async rewardCurve(runId, maxEpisode, maxPoints) {
+      const counted = await db
+        .selectFrom('run_episodes')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('run_id', '=', runId)
+        .where('episode', '<=', maxEpisode)
+        .executeTakeFirst();
+      const n = counted === undefined ? 0 : Number(counted.n);
+      if (n === 0 || maxPoints < 1) return [];
+      const bucket = Math.max(1, Math.ceil(n / maxPoints));
+      const reward = jsonNumber(db, 'metrics', 'episode_reward');
+      // An integer literal, not a bound parameter: SQLite binds JS numbers as REAL, which
+      // would turn the bucket's integer division into a plain one.
+      const bucketOf = sql`(episode - 1) / ${sql.lit(bucket)}`;
+      const rows = await db
+        .selectFrom('run_episodes')
+        .select([sql<number>`${bucketOf}`.as('b'), sql<number | null>`avg(${reward})`.as('v')])
+        .where('run_id', '=', runId)
+        .where('episode', '<=', maxEpisode)
+        .groupBy(bucketOf)
+        .orderBy('b', 'asc')
+        .execute();
+      return rows.filter((r) => r.v !== null).map((r) => Number(r.v));
     },
 
     async count(runId) {

@@ -83,3 +83,15 @@ t.test('episodes of an unknown run are refused (foreign key)', async (t) => {
   await t.rejects(storage.episodes.append('ghost', [metrics(1)]));
   t.equal(await storage.episodes.count('ghost'), 0);
 });
+
+t.test('rewardCurve averages episode rewards in equal buckets, at most maxPoints, up to maxEpisode', async (t) => {
+  const { storage } = await openTestStorage(t);
+  await storage.runs.create(makeRun());
+  await storage.episodes.append('run-1', Array.from({ length: 10 }, (_, i) => metrics(i + 1, { episode_reward: i + 1 })));
+  // 10 episodes in at most 4 points: buckets of 3 → means of 1-3, 4-6, 7-9, 10.
+  t.strictSame(await storage.episodes.rewardCurve('run-1', 10, 4), [2, 5, 8, 10]);
+  // Fewer episodes than points: one per episode; maxEpisode cuts what a later run appended.
+  t.strictSame(await storage.episodes.rewardCurve('run-1', 3, 100), [1, 2, 3]);
+  t.strictSame(await storage.episodes.rewardCurve('run-1', 10, 0), []);
+  t.strictSame(await storage.episodes.rewardCurve('no-such-run', 10, 4), []);
+});
