@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPORT_SECTIONS, type GenerateReportBody, type ReportSection, type ReportType } from '../contracts/reports.js';
-import { notFound } from '../errors.js';
+import { notFound, ServiceError } from '../errors.js';
 import type { ModelService } from '../models/models.js';
 import type { ReportRecord, Storage } from '../storage/index.js';
 import type { ReportJob } from './report-job.js';
@@ -138,6 +138,13 @@ export class ReportService {
       await writeFile(tmpPath, content, { flag: 'wx' });
       await rename(tmpPath, finalPath);
       await this.#storage.reports.insert(record);
+      // The simulation may have been deleted while this report rendered. Its delete removes
+      // its reports after the simulation row, so checking after our insert leaves no orphan
+      // in any order: either we see it gone and undo, or its delete sees (and removes) ours.
+      if (!(await this.#storage.simulations.exists(record.simulation_id))) {
+        await this.#storage.reports.delete(reportId);
+        throw new ServiceError(404, 'HRL_NOT_FOUND', `simulation ${JSON.stringify(record.simulation_id)} was deleted while its report was generated; no report was kept`);
+      }
     } catch (error) {
       await rm(tmpPath, { force: true });
       await rm(finalPath, { force: true });

@@ -27,6 +27,8 @@ export interface SimulationRepository {
   /** ConflictError if the id is taken. */
   insert(s: SimulationRecord): Promise<void>;
   get(simulationId: string): Promise<SimulationRecord | undefined>;
+  /** Whether the simulation is stored, without reading its result. */
+  exists(simulationId: string): Promise<boolean>;
   /**
    * Like get, but the result stays the stored JSON as UTF-8 bytes (never decoded into a
    * string here), for a caller that hands them to a worker thread and parses them there.
@@ -120,6 +122,11 @@ export function createSimulationRepository(db: Kysely<DatabaseSchema>): Simulati
     },
 
     getWithResultBytes,
+
+    async exists(simulationId) {
+      const row = await db.selectFrom('simulations').select('id').where('simulation_id', '=', simulationId).executeTakeFirst();
+      return row !== undefined;
+    },
 
     async delete(simulationId) {
       const res = await db.deleteFrom('simulations').where('simulation_id', '=', simulationId).executeTakeFirst();

@@ -171,6 +171,7 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     t.equal(m1.total, 2);
     t.notOk('result' in m1.simulations[0]!);
     t.equal(await storage.simulations.get('nope'), undefined);
+    t.same([await storage.simulations.exists('sim-2'), await storage.simulations.exists('nope')], [true, false]);
   });
 
   t.test('reports: unique ids, newest first, filtered by simulation', async (t) => {
