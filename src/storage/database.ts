@@ -28,8 +28,8 @@ export interface Storage {
   simulations: SimulationRepository;
   reports: ReportRepository;
   /**
-   * Whether the database can be read and written now: a read, then a write transaction
-   * that changes nothing. Answers within `timeoutMs`; a database still busy then is
+   * Whether the database can be read and written now: a read, then a write of the one
+   * row of `health_probe`. Answers within `timeoutMs`; a database still busy then is
    * reported unhealthy (the probe finishes in the background, one at a time).
    */
   health(timeoutMs?: number): Promise<StorageHealth>;
@@ -104,8 +104,11 @@ export function createStorage(db: Kysely<DatabaseSchema>): Storage {
       return { ok: false, reason: `database cannot be read: ${describe(error)}` };
     }
     try {
-      // SQLite begins transactions IMMEDIATE: this takes (and frees) the write lock.
-      await db.transaction().execute((trx) => trx.selectFrom('runs').select('run_id').limit(1).execute());
+      // A real write of one small row (it takes the write lock, as every write does): a
+      // transaction that changes nothing passes on a full disk, as SQLite writes no page.
+      // One statement, not BEGIN…COMMIT: SQLite undoes a transaction that hit a full disk
+      // itself, and the ROLLBACK after it would fail and hide the reason.
+      await db.updateTable('health_probe').set({ checked_at: new Date().toISOString() }).where('id', '=', 1).execute();
     } catch (error) {
       return { ok: false, reason: `database cannot be written: ${describe(error)}` };
     }

@@ -168,11 +168,23 @@ const runLearning: Migration = {
   }
 };
 
+/** One row the health probe rewrites, so `/health` finds a database that can no longer be written (full disk, read-only). */
+const healthProbe: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createTable('health_probe').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('checked_at', 'text', (c) => c.notNull()).execute();
+    await db.insertInto('health_probe').values({ id: 1, checked_at: '' }).execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.dropTable('health_probe').ifExists().execute();
+  }
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_simulations_reports': simulationsAndReports,
   '0003_scenario_currency': scenarioCurrency,
-  '0004_run_learning': runLearning
+  '0004_run_learning': runLearning,
+  '0005_health_probe': healthProbe
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -119,6 +119,12 @@ export interface ReportsTable {
   file_name: string;
 }
 
+/** A single row (id 1) that every health probe rewrites. */
+export interface HealthProbeTable {
+  id: number;
+  checked_at: string;
+}
+
 export interface DatabaseSchema {
   runs: RunsTable;
   run_episodes: RunEpisodesTable;
@@ -128,4 +134,5 @@ export interface DatabaseSchema {
   scenarios: ScenariosTable;
   simulations: SimulationsTable;
   reports: ReportsTable;
+  health_probe: HealthProbeTable;
 }
