@@ -89,12 +89,17 @@ export async function openSqliteDatabase(opts: OpenStorageOptions): Promise<Kyse
   return db;
 }
 
+export interface CreateStorageOptions {
+  /** Keep report bytes in the database (a deployment of several processes) rather than in files. */
+  reportContentInDatabase?: boolean;
+}
+
 /**
  * Builds the repositories over an already-migrated Kysely instance (any dialect:
- * the scaled deployment passes a Postgres one after `migrateToLatest`).
+ * `openPostgresStorage` passes a Postgres one after migrating it).
  * `close()` destroys `db`.
  */
-export function createStorage(db: Kysely<DatabaseSchema>): Storage {
+export function createStorage(db: Kysely<DatabaseSchema>, options: CreateStorageOptions = {}): Storage {
   let closing: Promise<void> | undefined;
   let probe: Promise<StorageHealth> | null = null;
   const runProbe = async (): Promise<StorageHealth> => {
@@ -136,7 +141,7 @@ export function createStorage(db: Kysely<DatabaseSchema>): Storage {
     models: createModelRepository(db),
     scenarios: createScenarioRepository(db),
     simulations: createSimulationRepository(db),
-    reports: createReportRepository(db),
+    reports: createReportRepository(db, options.reportContentInDatabase ?? false),
     close() {
       closing ??= db.destroy();
       return closing;

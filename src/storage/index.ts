@@ -1,5 +1,6 @@
-export { openStorage, openSqliteDatabase, createStorage, HEALTH_TIMEOUT_MS, type Storage, type StorageHealth, type OpenStorageOptions } from './database.js';
-export { ConflictError, isUniqueViolation } from './errors.js';
+export { openStorage, openSqliteDatabase, createStorage, HEALTH_TIMEOUT_MS, type CreateStorageOptions, type Storage, type StorageHealth, type OpenStorageOptions } from './database.js';
+export { openPostgresStorage, MIGRATION_LOCK_KEY, type PostgresStorageOptions } from './postgres.js';
+export { ConflictError, ActiveRunConflictError, ModelNameReservedError, isUniqueViolation } from './errors.js';
 export { migrateToLatest, migrations, migrationProvider } from './migrations.js';
 export type { RunRecord, RunPatch, RunListQuery, RunCheckpoint, RunRepository } from './runs.js';
 export type { EpisodeRepository } from './episodes.js';

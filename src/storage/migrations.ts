@@ -1,4 +1,4 @@
-import { Migrator, PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * Migrations live in code (not files) so nothing is read from disk at run time and
@@ -179,12 +179,53 @@ const healthProbe: Migration = {
   }
 };
 
+/** Runs that hold a scenario (and their requested model name) until they end (runs.ts ACTIVE_STATUSES). */
+const ACTIVE = sql.raw(`status IN ('queued', 'running')`);
+
+/**
+ * The admission rules as database constraints, so they hold across processes: one active
+ * run per scenario, and one active run per requested model name (the name it reserves
+ * until its model is saved; models.name is unique already). A database written before the
+ * rules could only hold duplicates after a crash mid-start: the older ones become
+ * `interrupted`, as the next start would have marked them anyway.
+ */
+const admissionRules: Migration = {
+  async up(db: Kysely<any>) {
+    const now = new Date().toISOString();
+    await sql`
+      UPDATE runs SET status = 'interrupted', finished_at = ${now},
+        error = 'run interrupted: another run of its scenario was active when one active run per scenario became a database rule'
+      WHERE ${ACTIVE} AND EXISTS (
+        SELECT 1 FROM runs newer WHERE newer.id > runs.id AND newer.status IN ('queued', 'running')
+          AND (newer.scenario_name = runs.scenario_name OR newer.requested_model_name = runs.requested_model_name)
+      )`.execute(db);
+    await sql`CREATE UNIQUE INDEX runs_one_active_per_scenario ON runs (scenario_name) WHERE ${ACTIVE}`.execute(db);
+    await sql`CREATE UNIQUE INDEX runs_one_active_per_model_name ON runs (requested_model_name) WHERE ${ACTIVE} AND requested_model_name IS NOT NULL`.execute(db);
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.dropIndex('runs_one_active_per_model_name').ifExists().execute();
+    await db.schema.dropIndex('runs_one_active_per_scenario').ifExists().execute();
+  }
+};
+
+/** A report's bytes in its row, for stores that keep them (PostgreSQL: any process serves any report); NULL when they are a file. */
+const reportContent: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('reports').addColumn('content', isPostgres(db) ? 'bytea' : 'blob').execute();
+  },
+  async down(db: Kysely<any>) {
+    await db.schema.alterTable('reports').dropColumn('content').execute();
+  }
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_simulations_reports': simulationsAndReports,
   '0003_scenario_currency': scenarioCurrency,
   '0004_run_learning': runLearning,
-  '0005_health_probe': healthProbe
+  '0005_health_probe': healthProbe,
+  '0006_admission_rules': admissionRules,
+  '0007_report_content': reportContent
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,13 +11,20 @@ export type ReportRecord = {
   generated_at: string;
   size_bytes: number;
   sections: string[];
-  /** File name under <dataDir>/reports/. */
+  /** The download's file name; also the file under <dataDir>/reports/ when the bytes are not in the database. */
   file_name: string;
 };
 
 export interface ReportRepository {
-  /** ConflictError if the id is taken. */
-  insert(r: ReportRecord): Promise<void>;
+  /**
+   * Whether report bytes belong in this store (PostgreSQL: every process of the deployment
+   * serves every report) or in files beside it (SQLite, one process).
+   */
+  readonly contentInDatabase: boolean;
+  /** ConflictError if the id is taken. `content`, when given, is stored in the same row. */
+  insert(r: ReportRecord, content?: Uint8Array): Promise<void>;
+  /** The bytes stored with the report; undefined when there is no such report or it has none. */
+  content(reportId: string): Promise<Buffer | undefined>;
   get(reportId: string): Promise<ReportRecord | undefined>;
   /** Newest first (then insertion order). */
   list(q: { limit: number; offset: number; simulation_id?: string }): Promise<{ reports: ReportRecord[]; total: number }>;
@@ -27,7 +34,7 @@ export interface ReportRepository {
   deleteBeyond(simulationIds: readonly string[], keep: number): Promise<ReportRecord[]>;
 }
 
-const fromRow = (row: Omit<Selectable<ReportsTable>, 'id'>): ReportRecord => ({
+const fromRow = (row: Omit<Selectable<ReportsTable>, 'id' | 'content'>): ReportRecord => ({
   report_id: row.report_id,
   simulation_id: row.simulation_id,
   report_type: row.report_type as ReportRecord['report_type'],
@@ -40,13 +47,21 @@ const fromRow = (row: Omit<Selectable<ReportsTable>, 'id'>): ReportRecord => ({
 
 const COLUMNS = ['report_id', 'simulation_id', 'report_type', 'title', 'generated_at', 'size_bytes', 'sections', 'file_name'] as const;
 
-export function createReportRepository(db: Kysely<DatabaseSchema>): ReportRepository {
+/** Both drivers bind a Buffer as a blob without copying it. */
+const toBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
+export function createReportRepository(db: Kysely<DatabaseSchema>, contentInDatabase = false): ReportRepository {
   return {
-    async insert(r) {
-      await mapConflict(
-        () => db.insertInto('reports').values({ ...r, sections: JSON.stringify(r.sections) }).execute(),
-        `report ${r.report_id} already exists`
-      );
+    contentInDatabase,
+
+    async insert(r, content) {
+      const row = { ...r, sections: JSON.stringify(r.sections), content: content === undefined ? null : toBuffer(content) };
+      await mapConflict(() => db.insertInto('reports').values(row).execute(), `report ${r.report_id} already exists`);
+    },
+
+    async content(reportId) {
+      const row = await db.selectFrom('reports').select('content').where('report_id', '=', reportId).executeTakeFirst();
+      return row?.content ?? undefined;
     },
 
     async get(reportId) {

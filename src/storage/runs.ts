@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Run, RunStatus } from '../contracts/training.js';
 import type { HrlModel, ScenarioConfig } from '../hrl/index.js';
-import { mapConflict } from './errors.js';
+import { ActiveRunConflictError, ConflictError, isUniqueViolation, ModelNameReservedError, violates } from './errors.js';
 import type { DatabaseSchema, RunsTable } from './schema.js';
 import { toCount } from './sql-util.js';
 
@@ -30,12 +30,16 @@ export interface RunCheckpoint {
 }
 
 export interface RunRepository {
-  /** ConflictError when the run_id exists. */
+  /**
+   * ConflictError when the run_id exists. An active run (queued or running) is admitted by
+   * the database: ActiveRunConflictError when its scenario already has one,
+   * ModelNameReservedError when another active run requested the same model name.
+   */
   create(run: RunRecord): Promise<void>;
   get(runId: string): Promise<RunRecord | undefined>;
   /** Newest first (created_at desc, then insertion order desc). `total` counts matches before limit/offset. */
   list(q: RunListQuery): Promise<{ runs: RunRecord[]; total: number }>;
-  /** Only the given fields change; unknown run ids are ignored. */
+  /** Only the given fields change; unknown run ids are ignored. Making a run active again obeys create's rules. */
   update(runId: string, patch: RunPatch): Promise<void>;
   /** Oldest first. */
   findByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
@@ -44,6 +48,9 @@ export interface RunRepository {
   saveCheckpoint(runId: string, episode: number, model: HrlModel, updatedAt?: string): Promise<void>;
   getCheckpoint(runId: string): Promise<RunCheckpoint | undefined>;
 }
+
+/** Statuses under the database's admission rules (migration 0006's partial unique indexes). */
+const ACTIVE_STATUSES: RunStatus[] = ['queued', 'running'];
 
 type RunRow = Selectable<RunsTable>;
 
@@ -118,13 +125,38 @@ function patchToRow(patch: RunPatch): Updateable<RunsTable> {
   return out;
 }
 
+/** The admission rule a failed write of `run` broke, as its error; other errors as they are. */
+async function admissionError(
+  db: Kysely<DatabaseSchema>,
+  error: unknown,
+  run: Pick<RunRecord, 'run_id' | 'scenario_name' | 'requested_model_name'>
+): Promise<unknown> {
+  if (violates(error, 'runs_one_active_per_scenario', 'runs.scenario_name')) {
+    // Named for the 409's message; the holder may have ended in the meantime.
+    const holder = await db
+      .selectFrom('runs')
+      .select('run_id')
+      .where('scenario_name', '=', run.scenario_name)
+      .where('status', 'in', ACTIVE_STATUSES)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    return new ActiveRunConflictError(run.scenario_name, holder?.run_id, { cause: error });
+  }
+  if (violates(error, 'runs_one_active_per_model_name', 'runs.requested_model_name')) {
+    return new ModelNameReservedError(run.requested_model_name ?? '', { cause: error });
+  }
+  if (isUniqueViolation(error)) return new ConflictError(`run ${run.run_id} already exists`, { cause: error });
+  return error;
+}
+
 export function createRunRepository(db: Kysely<DatabaseSchema>): RunRepository {
   return {
     async create(run) {
-      await mapConflict(
-        () => db.insertInto('runs').values(toRow(run)).execute(),
-        `run ${run.run_id} already exists`
-      );
+      try {
+        await db.insertInto('runs').values(toRow(run)).execute();
+      } catch (error) {
+        throw await admissionError(db, error, run);
+      }
     },
 
     async get(runId) {
@@ -152,7 +184,12 @@ export function createRunRepository(db: Kysely<DatabaseSchema>): RunRepository {
     async update(runId, patch) {
       const values = patchToRow(patch);
       if (Object.keys(values).length === 0) return;
-      await db.updateTable('runs').set(values).where('run_id', '=', runId).execute();
+      try {
+        await db.updateTable('runs').set(values).where('run_id', '=', runId).execute();
+      } catch (error) {
+        const row = await db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+        throw row ? await admissionError(db, error, { ...fromRow(row), ...patch }) : error;
+      }
     },
 
     async findByStatus(statuses) {

@@ -115,8 +115,10 @@ export interface ReportsTable {
   size_bytes: number;
   /** JSON array of section names. */
   sections: string;
-  /** File name under <dataDir>/reports/. */
+  /** The download's file name (and the file under <dataDir>/reports/ when `content` is NULL). */
   file_name: string;
+  /** The report's bytes when the store keeps them (PostgreSQL), else NULL. */
+  content: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
 }
 
 /** A single row (id 1) that every health probe rewrites. */

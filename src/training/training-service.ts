@@ -5,7 +5,7 @@ import type { FinalMetrics, RunEventType } from '../contracts/events.js';
 import { MAX_SEED, type Run, type StartTrainingRequest } from '../contracts/training.js';
 import { conflict, notFound, ServiceBusyError } from '../errors.js';
 import { resolveTrainingSettings, type EpisodeMetrics, type HrlModel } from '../hrl/index.js';
-import { ConflictError, type RunRecord, type Storage } from '../storage/index.js';
+import { ActiveRunConflictError, ConflictError, ModelNameReservedError, type RunRecord, type Storage } from '../storage/index.js';
 import type { TrainOutcome } from './messages.js';
 import { RollingMetrics, progressBatchMs } from './progress.js';
 import { JobCancelledError, JobFailedError, type JobHandle, type JobOutcome, type JobRunner, type JobUpdate } from '../jobs/job-runner.js';
@@ -176,6 +176,13 @@ export class TrainingService {
       await this.#storage.runs.create(record);
     } catch (error) {
       this.#release(active);
+      // The database's admission rules hold across processes; same answers as the checks above.
+      if (error instanceof ActiveRunConflictError) {
+        throw conflict('HRL_RUN_ACTIVE', `scenario ${JSON.stringify(body.scenario_name)} already has an active run${error.activeRunId ? ` (${error.activeRunId})` : ''}; stop it first`);
+      }
+      if (error instanceof ModelNameReservedError) {
+        throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
+      }
       throw error;
     }
     this.#active.set(runId, active);

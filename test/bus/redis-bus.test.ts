@@ -2,12 +2,10 @@
 // scaled deployment's pairing). Two bus instances with their own connections stand for two
 // processes: Redis and PostgreSQL cannot tell the difference.
 import t, { type Test } from 'tap';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { RedisEventBus, type RedisBusOptions } from '../../src/bus/redis-bus.js';
 import type { BusMessage, EventStore } from '../../src/bus/event-bus.js';
-import { createStorage, migrateToLatest, type DatabaseSchema, type Storage } from '../../src/storage/index.js';
+import { openPostgresStorage, type Storage } from '../../src/storage/index.js';
 import { runEventBusContract } from './event-bus-contract.js';
 import { progressData } from '../helpers/runs.js';
 import { freshPostgresDatabase, freshRedisPrefix, privateRedisUnavailable, requireServices, startPrivateRedis } from '../helpers/services.js';
@@ -15,13 +13,9 @@ import { freshPostgresDatabase, freshRedisPrefix, privateRedisUnavailable, requi
 const skip = await requireServices(t, 'redis', 'postgres');
 const progress = (episode: number) => progressData(episode, 1000);
 
-/** A migrated PostgreSQL storage on its own pool (one per "process"), closed with `t`. */
-async function openPostgresStorage(t: Test, url: string): Promise<Storage> {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on('error', () => {}); // idle clients dropped with the test database
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db);
-  const storage = createStorage(db);
+/** A PostgreSQL storage on its own pool (one per "process"), closed with `t`. */
+async function openStorage(t: Test, url: string): Promise<Storage> {
+  const storage = await openPostgresStorage(url, { poolSize: 4 });
   t.teardown(() => storage.close());
   return storage;
 }
@@ -46,7 +40,7 @@ async function newDeployment(t: Test, template: string, privateRedisUrl?: string
     prefix,
     redisUrl,
     async instance(options = {}) {
-      const storage = await openPostgresStorage(t, databaseUrl);
+      const storage = await openStorage(t, databaseUrl);
       const bus = new RedisEventBus({ store: storage.events, url: redisUrl, keyPrefix: prefix, ...options });
       t.teardown(() => bus.close());
       await bus.ready();
@@ -57,7 +51,7 @@ async function newDeployment(t: Test, template: string, privateRedisUrl?: string
 
 t.test('Redis event bus', { skip }, async (t) => {
   const template = await freshPostgresDatabase(t);
-  await (await openPostgresStorage(t, template)).close();
+  await (await openStorage(t, template)).close();
   const deployment = (t: Test, privateRedisUrl?: string) => newDeployment(t, template, privateRedisUrl);
 
   t.test('the EventBus contract', async (t) => {

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { sql } from 'kysely';
-import { migrations, openSqliteDatabase, openStorage } from '../../src/storage/index.js';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { migrationProvider, migrations, openSqliteDatabase, openStorage } from '../../src/storage/index.js';
 import { fakeModel, makeRun, openTestStorage, progressEvent, sampleConfig } from './helpers.js';
 
 t.test('a fresh file gets its parent directory, every table and the pragmas', async (t) => {
@@ -59,6 +60,32 @@ t.test('reopening an existing file keeps finished runs, their events, episodes a
   t.teardown(() => db.destroy());
   const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
   t.equal(applied.rows.length, Object.keys(migrations).length, 'migrations are not applied twice');
+});
+
+t.test('a database from before the admission rules keeps its newest active run per scenario and model name; older ones become interrupted', async (t) => {
+  const filename = join(t.testdir(), 'old.sqlite');
+  // The schema as of migration 0005, so not DatabaseSchema.
+  const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new SqliteDatabase(filename) }) });
+  const { error } = await new Migrator({ db: old, provider: migrationProvider }).migrateTo('0005_health_probe');
+  t.error(error);
+  const row = (run_id: string, scenario_name: string, status: string, requested_model_name: string | null = null) => ({
+    run_id, scenario_name, status, requested_model_name, num_episodes: 10, seed: 1, created_at: '2026-11-25T12:00:00.000Z',
+    save_interval: 10, eval_episodes: 5, config: JSON.stringify(sampleConfig)
+  });
+  await old.insertInto('runs').values([
+    row('a1', 'a', 'running'), row('a2', 'a', 'queued'), row('a0', 'a', 'completed'),
+    row('b1', 'b', 'queued', 'mine'), row('c1', 'c', 'running', 'mine'), row('d1', 'd', 'queued')
+  ]).execute();
+  await old.destroy();
+
+  const storage = await openStorage({ filename });
+  t.teardown(() => storage.close());
+  const status = async (id: string) => (await storage.runs.get(id))?.status;
+  t.same(
+    await Promise.all(['a0', 'a1', 'a2', 'b1', 'c1', 'd1'].map(status)),
+    ['completed', 'interrupted', 'queued', 'interrupted', 'running', 'queued']
+  );
+  t.match((await storage.runs.get('a1'))?.error, /one active run per scenario/);
 });
 
 t.test('close is idempotent, also when called concurrently', async (t) => {

@@ -49,7 +49,7 @@ t.test('-0 comes back as 0 because JSON has no negative zero', async (t) => {
 t.test('list is ordered by episode and count counts one run only', async (t) => {
   const { storage } = await openTestStorage(t);
   await storage.runs.create(makeRun({ run_id: 'a' }));
-  await storage.runs.create(makeRun({ run_id: 'b' }));
+  await storage.runs.create(makeRun({ run_id: 'b', scenario_name: 'other' }));
   await storage.episodes.append('a', [metrics(3), metrics(1)]);
   await storage.episodes.append('a', [metrics(2)]);
   await storage.episodes.append('b', [metrics(1)]);

@@ -51,8 +51,8 @@ t.test('update changes only the patched fields', async (t) => {
 t.test('runs created in the same millisecond list newest first by insertion order', async (t) => {
   const { storage } = await openTestStorage(t);
   const ts = '2026-11-25T12:00:00.000Z';
-  for (const id of ['b', 'a', 'd', 'c']) await storage.runs.create(makeRun({ run_id: id, created_at: ts }));
-  await storage.runs.create(makeRun({ run_id: 'older', created_at: '2026-11-25T11:59:59.999Z' }));
+  for (const id of ['b', 'a', 'd', 'c']) await storage.runs.create(makeRun({ run_id: id, created_at: ts, status: 'completed' }));
+  await storage.runs.create(makeRun({ run_id: 'older', created_at: '2026-11-25T11:59:59.999Z', status: 'completed' }));
   const { runs, total } = await storage.runs.list({ limit: 10, offset: 0 });
   t.same(runs.map((r) => r.run_id), ['c', 'd', 'a', 'b', 'older']);
   t.equal(total, 5);
@@ -65,7 +65,8 @@ t.test('list filters by scenario and status and pages with a total before paging
     await storage.runs.create(makeRun({
       run_id: `r${i}`,
       scenario_name: i % 2 === 0 ? 'even' : 'odd',
-      status: i < 3 ? 'completed' : 'running',
+      // r3 and r4 are running: one active run per scenario.
+      status: i === 3 || i === 4 ? 'running' : 'completed',
       created_at: new Date(Date.UTC(2026, 10, 25, 12, 0, i)).toISOString()
     }));
   }
@@ -75,8 +76,8 @@ t.test('list filters by scenario and status and pages with a total before paging
   const page = await storage.runs.list({ limit: 2, offset: 1 });
   t.same(page.runs.map((r) => r.run_id), ['r4', 'r3']);
   t.equal(page.total, 6);
-  const both = await storage.runs.list({ scenario_name: 'odd', status: 'running', limit: 10, offset: 0 });
-  t.same(both.runs.map((r) => r.run_id), ['r5', 'r3']);
+  const both = await storage.runs.list({ scenario_name: 'odd', status: 'completed', limit: 10, offset: 0 });
+  t.same(both.runs.map((r) => r.run_id), ['r5', 'r1']);
   t.equal(both.total, 2);
   const none = await storage.runs.list({ status: 'interrupted', limit: 10, offset: 0 });
   t.same(none, { runs: [], total: 0 });
@@ -85,10 +86,10 @@ t.test('list filters by scenario and status and pages with a total before paging
 t.test('findByStatus returns matching runs oldest first', async (t) => {
   const { storage } = await openTestStorage(t);
   const ts = '2026-11-25T12:00:00.000Z';
-  await storage.runs.create(makeRun({ run_id: 'q1', status: 'queued', created_at: ts }));
-  await storage.runs.create(makeRun({ run_id: 'run', status: 'running', created_at: ts }));
-  await storage.runs.create(makeRun({ run_id: 'done', status: 'completed', created_at: ts }));
-  await storage.runs.create(makeRun({ run_id: 'q2', status: 'queued', created_at: ts }));
+  await storage.runs.create(makeRun({ run_id: 'q1', status: 'queued', created_at: ts, scenario_name: 's1' }));
+  await storage.runs.create(makeRun({ run_id: 'run', status: 'running', created_at: ts, scenario_name: 's2' }));
+  await storage.runs.create(makeRun({ run_id: 'done', status: 'completed', created_at: ts, scenario_name: 's2' }));
+  await storage.runs.create(makeRun({ run_id: 'q2', status: 'queued', created_at: ts, scenario_name: 's3' }));
   const active = await storage.runs.findByStatus(['queued', 'running']);
   t.same(active.map((r) => r.run_id), ['q1', 'run', 'q2']);
   t.same(await storage.runs.findByStatus([]), []);

@@ -3,7 +3,7 @@
 // a fresh, empty store; the per-repository files next to this one go deeper on SQLite.
 import type { Test } from 'tap';
 import type { EpisodeMetrics } from '../../src/hrl/index.js';
-import { ConflictError, type ReportRecord, type SimulationRecord, type Storage } from '../../src/storage/index.js';
+import { ActiveRunConflictError, ConflictError, ModelNameReservedError, type ReportRecord, type SimulationRecord, type Storage } from '../../src/storage/index.js';
 import { fakeModel, makeRun, progressEvent, sampleConfig } from './helpers.js';
 
 export interface StorageFixture {
@@ -91,6 +91,48 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     t.equal((await storage.runs.list({ status: 'running', limit: 10, offset: 0 })).total, 1);
     t.same((await storage.runs.findByStatus(['queued', 'running'])).map((r) => r.run_id), ['b', 'c']);
     t.equal((await storage.runs.latest())?.run_id, 'c');
+  });
+
+  t.test('one active (queued or running) run per scenario, enforced by the database', async (t) => {
+    const { storage } = await makeFixture(t);
+    await storage.runs.create(makeRun({ run_id: 'a', status: 'queued' }));
+    const second = storage.runs.create(makeRun({ run_id: 'b', status: 'running' }));
+    await t.rejects(second, ActiveRunConflictError);
+    const error = (await second.catch((e: unknown) => e)) as ActiveRunConflictError;
+    t.same([error.scenarioName, error.activeRunId], ['bologna_coppia', 'a'], 'the error names the run that holds the scenario');
+    t.ok(error instanceof ConflictError, 'still a ConflictError for callers that only know that one');
+    await storage.runs.create(makeRun({ run_id: 'other-scenario', scenario_name: 'other', status: 'queued' }));
+    await storage.runs.create(makeRun({ run_id: 'old', status: 'completed' }));
+    await storage.runs.update('a', { status: 'running' });
+    await storage.runs.update('a', { status: 'stopped' });
+    await storage.runs.create(makeRun({ run_id: 'b', status: 'running' }));
+    await t.rejects(storage.runs.update('old', { status: 'queued' }), ActiveRunConflictError, 'nor can an ended run become active beside it');
+    t.same((await storage.runs.findByStatus(['queued', 'running'])).map((r) => r.run_id), ['other-scenario', 'b']);
+    await t.rejects(storage.runs.create(makeRun({ run_id: 'b', scenario_name: 'third', status: 'completed' })), ConflictError, 'a taken run_id stays a plain conflict');
+  });
+
+  t.test('a requested model name is held by one active run at a time', async (t) => {
+    const { storage } = await makeFixture(t);
+    await storage.runs.create(makeRun({ run_id: 'a', requested_model_name: 'mine' }));
+    await t.rejects(storage.runs.create(makeRun({ run_id: 'b', scenario_name: 'other', requested_model_name: 'mine' })), ModelNameReservedError);
+    await storage.runs.create(makeRun({ run_id: 'c', scenario_name: 'other', requested_model_name: 'theirs' }));
+    await storage.runs.create(makeRun({ run_id: 'd', scenario_name: 'third', requested_model_name: null }));
+    await storage.runs.create(makeRun({ run_id: 'e', scenario_name: 'fourth', requested_model_name: null }));
+    await storage.runs.update('a', { status: 'failed' });
+    await storage.runs.create(makeRun({ run_id: 'b', scenario_name: 'fifth', requested_model_name: 'mine' }));
+    t.equal((await storage.runs.get('b'))?.requested_model_name, 'mine');
+  });
+
+  t.test('two handles racing to start runs of one scenario: exactly one is admitted', async (t) => {
+    const { storage, reopen } = await makeFixture(t);
+    const other = await reopen();
+    const attempts = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? storage : other).runs.create(makeRun({ run_id: `r${i}`, status: 'queued' })));
+    const results = await Promise.allSettled(attempts);
+    const admitted = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    t.equal(admitted.length, 1, 'one run admitted');
+    t.ok(refused.every((e) => e instanceof ActiveRunConflictError), 'every other start is an ActiveRunConflictError');
+    t.equal((await other.runs.findByStatus(['queued', 'running'])).length, 1, 'one active run stored');
   });
 
   t.test("a run's checkpoint is replaced by the next one", async (t) => {
@@ -185,6 +227,19 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     t.same(all.reports.map((r) => r.report_id), ['rep-3', 'rep-2', 'rep-1']);
     const sim1 = await storage.reports.list({ limit: 10, offset: 0, simulation_id: 'sim-1' });
     t.same([sim1.total, sim1.reports.map((r) => r.report_id)], [2, ['rep-3', 'rep-1']]);
+  });
+
+  t.test("a report's bytes, when stored with it, read back exactly and stay out of its metadata", async (t) => {
+    const { storage } = await makeFixture(t);
+    const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+    await storage.reports.insert(report('rep-1'), bytes);
+    await storage.reports.insert(report('rep-2'));
+    t.strictSame(await storage.reports.content('rep-1'), Buffer.from(bytes));
+    t.equal(await storage.reports.content('rep-2'), undefined, 'no bytes stored with it');
+    t.equal(await storage.reports.content('nope'), undefined);
+    t.strictSame(await storage.reports.get('rep-1'), report('rep-1'));
+    t.strictSame(await storage.reports.delete('rep-1'), report('rep-1'));
+    t.equal(await storage.reports.content('rep-1'), undefined, 'gone with its record');
   });
 
   t.test('what one handle wrote, another handle on the same store reads', async (t) => {

@@ -20,7 +20,7 @@ t.test('a run up to the page size comes whole; a longer one is paged with limit 
   t.equal(whole.next_after_episode, null);
 
   const total = 2 * HISTORY_PAGE_MAX + 500;
-  await createStoredRun(server.app, 'long');
+  await createStoredRun(server.app, 'long', 'scn-long'); // one active run per scenario
   for (let from = 1; from <= total; from += 5000) {
     await server.app.storage.episodes.append('long', Array.from({ length: Math.min(5000, total - from + 1) }, (_, i) => episode(from + i)));
   }

@@ -4,6 +4,7 @@ import { WorkerPool } from '../../src/training/worker-pool.js';
 import { importScenario, startRun, startServer, type TestServer } from '../helpers/app.js';
 import { restBodyError } from '../helpers/schemas.js';
 import type { Frame, TestClient } from '../helpers/ws-client.js';
+import { makeRun } from '../storage/helpers.js';
 
 // One server with two real worker threads for the whole file: workers take ~1 s to start.
 let server: TestServer;
@@ -126,6 +127,21 @@ t.test('starting a second run of a scenario with an active run answers 409', asy
   t.ok(third.run_id);
   await c.subscribe({ run_id: third.run_id });
   await c.terminal(third.run_id);
+});
+
+t.test("another process's active run, known only to the database, gets the same 409s", async (t) => {
+  // As a second gateway would have stored them: nothing of these runs is in this process's memory.
+  await server.app.storage.runs.create(makeRun({ run_id: 'run_elsewhere', scenario_name: 'small', status: 'running' }));
+  await server.app.storage.runs.create(makeRun({ run_id: 'run_elsewhere_2', scenario_name: 'balanced', status: 'queued', requested_model_name: 'taken_elsewhere' }));
+  t.teardown(async () => {
+    await server.app.storage.runs.update('run_elsewhere', { status: 'stopped' });
+    await server.app.storage.runs.update('run_elsewhere_2', { status: 'stopped' });
+  });
+  const scenario = await post('/api/training/start', { scenario_name: 'small', num_episodes: 10 });
+  t.match(scenario, { status: 409, body: { code: 'HRL_RUN_ACTIVE', message: /run_elsewhere/ } });
+  const model = await post('/api/training/start', { scenario_name: 'bologna', num_episodes: 10, model_name: 'taken_elsewhere' });
+  t.match(model, { status: 409, body: { code: 'HRL_MODEL_EXISTS', message: /taken_elsewhere/ } });
+  t.equal(server.app.training.activeCount, 0, 'the refused starts left nothing reserved');
 });
 
 t.test('bad start and stop requests get the documented status with the field named', async (t) => {
