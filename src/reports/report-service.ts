@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { REPORT_SECTIONS, type GenerateReportBody, type ReportSection, type ReportType } from '../contracts/reports.js';
 import { notFound, ServiceError } from '../errors.js';
 import type { ModelService } from '../models/models.js';
@@ -21,7 +23,7 @@ export const CONTENT_TYPES: Record<ReportType, string> = {
 export interface ReportServiceOptions {
   storage: Storage;
   models: ModelService;
-  /** Report files live here (<dataDir>/reports). */
+  /** Report files live here (<dataDir>/reports), unless storage keeps their bytes (`reports.contentInDatabase`). */
   dir: string;
   /** Where reports are rendered (the report workers; tests inject failing ones). */
   renderer: ReportRenderer;
@@ -32,9 +34,11 @@ export interface ReportServiceOptions {
 }
 
 /**
- * Generates report files next to their metadata. A report exists completely or not at
- * all: the file is written under a temporary name and renamed into place, and the record
- * is inserted last; any failure removes the file and writes no record. The event loop
+ * Generates report files next to their metadata, or, when storage keeps report bytes (a
+ * deployment of several processes, where any of them must serve any report), in the
+ * record's own row. A report exists completely or not at all: the file is written under
+ * a temporary name and renamed into place, and the record is inserted last; any failure
+ * removes the file and writes no record. The event loop
  * only reads storage and moves bytes: parsing, series and rendering happen in the renderer.
  */
 export class ReportService {
@@ -69,12 +73,24 @@ export class ReportService {
   }
 
   async #removeFiles(records: readonly ReportRecord[]): Promise<number> {
-    for (const record of records) await rm(this.filePath(record), { force: true });
+    if (!this.#storage.reports.contentInDatabase) for (const record of records) await rm(this.filePath(record), { force: true });
     return records.length;
   }
 
   filePath(record: ReportRecord): string {
     return path.join(this.dir, record.file_name);
+  }
+
+  /** The report's bytes, from the database or a stream of its file; null when they are gone. */
+  async content(record: ReportRecord): Promise<Buffer | Readable | null> {
+    if (this.#storage.reports.contentInDatabase) return (await this.#storage.reports.content(record.report_id)) ?? null;
+    const file = this.filePath(record);
+    try {
+      await stat(file);
+    } catch {
+      return null;
+    }
+    return createReadStream(file);
   }
 
   async #gather(type: ReportType, simulationId: string, reportId: string, title: string | undefined, sections: ReportSection[]): Promise<ReportJob> {
@@ -121,8 +137,6 @@ export class ReportService {
     const job = await this.#gather(type, body.simulation_id, reportId, body.title, sections);
     const content = await this.#renderer.render(job);
     const fileName = `${reportId}.${type}`;
-    const finalPath = path.join(this.dir, fileName);
-    const tmpPath = path.join(this.dir, `.${fileName}.${randomBytes(4).toString('hex')}.tmp`);
     const record: ReportRecord = {
       report_id: reportId,
       simulation_id: body.simulation_id,
@@ -133,25 +147,41 @@ export class ReportService {
       sections,
       file_name: fileName
     };
+    if (this.#storage.reports.contentInDatabase) {
+      await this.#storage.reports.insert(record, content);
+      await this.#undoIfOrphaned(record);
+    } else {
+      await this.#insertWithFile(record, content);
+    }
+    // Retention: the newest reports of a simulation stay, older ones go with their files.
+    await this.#removeFiles(await this.#storage.reports.deleteBeyond([record.simulation_id], this.#keepPerSimulation));
+    return record;
+  }
+
+  /**
+   * The simulation may have been deleted while this report rendered. Its delete removes
+   * its reports after the simulation row, so checking after our insert leaves no orphan
+   * in any order: either we see it gone and undo, or its delete sees (and removes) ours.
+   */
+  async #undoIfOrphaned(record: ReportRecord): Promise<void> {
+    if (await this.#storage.simulations.exists(record.simulation_id)) return;
+    await this.#storage.reports.delete(record.report_id);
+    throw new ServiceError(404, 'HRL_NOT_FOUND', `simulation ${JSON.stringify(record.simulation_id)} was deleted while its report was generated; no report was kept`);
+  }
+
+  async #insertWithFile(record: ReportRecord, content: Buffer): Promise<void> {
+    const finalPath = this.filePath(record);
+    const tmpPath = path.join(this.dir, `.${record.file_name}.${randomBytes(4).toString('hex')}.tmp`);
     await mkdir(this.dir, { recursive: true });
     try {
       await writeFile(tmpPath, content, { flag: 'wx' });
       await rename(tmpPath, finalPath);
       await this.#storage.reports.insert(record);
-      // The simulation may have been deleted while this report rendered. Its delete removes
-      // its reports after the simulation row, so checking after our insert leaves no orphan
-      // in any order: either we see it gone and undo, or its delete sees (and removes) ours.
-      if (!(await this.#storage.simulations.exists(record.simulation_id))) {
-        await this.#storage.reports.delete(reportId);
-        throw new ServiceError(404, 'HRL_NOT_FOUND', `simulation ${JSON.stringify(record.simulation_id)} was deleted while its report was generated; no report was kept`);
-      }
+      await this.#undoIfOrphaned(record);
     } catch (error) {
       await rm(tmpPath, { force: true });
       await rm(finalPath, { force: true });
       throw error;
     }
-    // Retention: the newest reports of a simulation stay, older ones go with their files.
-    await this.#removeFiles(await this.#storage.reports.deleteBeyond([record.simulation_id], this.#keepPerSimulation));
-    return record;
   }
 }

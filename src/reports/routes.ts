@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ErrorResponseSchema } from '../contracts/common.js';
@@ -92,18 +90,16 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const record = await find(request.params.report_id);
-      const file = reports.filePath(record);
-      try {
-        await stat(file);
-      } catch {
+      const content = await reports.content(record);
+      if (content === null) {
         throw new ServiceError(410, 'HRL_REPORT_FILE_GONE', `the file of report ${JSON.stringify(record.report_id)} is no longer on disk`);
       }
       return reply
         .type(CONTENT_TYPES[record.report_type])
         .header('content-disposition', `attachment; filename="${record.file_name}"`)
         .header('x-content-type-options', 'nosniff')
-        // A stream is sent as is (no serializer); the 200 schema only documents the body.
-        .send(createReadStream(file) as unknown as string);
+        // A stream or buffer is sent as is (no serializer); the 200 schema only documents the body.
+        .send(content as unknown as string);
     }
   );
 

@@ -17,7 +17,7 @@ const last = (xs: readonly number[]) => xs[xs.length - 1] ?? 0;
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** Stores a simulation whose episodes have exactly these series; returns its id. */
-export async function storeSimulation(app: FastifyInstance, series: EpisodeSeries[], maxMonths = Math.max(1, ...series.map((s) => s.cash.length))): Promise<string> {
+export async function storeSimulation(app: Pick<FastifyInstance, 'storage'>, series: EpisodeSeries[], maxMonths = Math.max(1, ...series.map((s) => s.cash.length))): Promise<string> {
   const simulationId = `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
   const config = normalizeScenarioConfig({ environment: { max_months: maxMonths } });
   const episodes = series.map((s, i) => {
