@@ -216,6 +216,12 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     t.same([await storage.simulations.exists('sim-2'), await storage.simulations.exists('nope')], [true, false]);
   });
 
+  t.test('health: a working database answers a read and a write', async (t) => {
+    const { storage } = await makeFixture(t);
+    t.same(await storage.health(), { ok: true });
+    t.same(await storage.health(), { ok: true }, 'and again: the probe rewrites its one row');
+  });
+
   t.test('reports: unique ids, newest first, filtered by simulation', async (t) => {
     const { storage } = await makeFixture(t);
     await storage.reports.insert(report('rep-1', 'sim-1', at(1)));
