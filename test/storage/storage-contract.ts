@@ -154,6 +154,21 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     t.equal(await storage.episodes.count('unknown'), 0);
   });
 
+  t.test("episode summaries, pages and reward curves are computed by the database over a run's episodes only", async (t) => {
+    const { storage } = await makeFixture(t);
+    await storage.runs.create(makeRun());
+    await storage.runs.create(makeRun({ run_id: 'other', scenario_name: 'other' }));
+    await storage.episodes.append('run-1', Array.from({ length: 10 }, (_, i) => ({ ...episode(i + 1), episode_reward: i + 1 })));
+    await storage.episodes.append('other', [{ ...episode(1), episode_reward: 1000 }]);
+    t.same((await storage.episodes.page('run-1', 7, 2)).map((e) => e.episode), [8, 9]);
+    t.strictSame(await storage.episodes.rewardCurve('run-1', 10, 4), [2, 5, 8, 10], 'buckets of 3: means of 1-3, 4-6, 7-9, 10');
+    t.strictSame(await storage.episodes.rewardCurve('run-1', 3, 100), [1, 2, 3]);
+    const summary = await storage.episodes.summary('run-1', 9);
+    t.strictSame(summary.episode_reward, { count: 9, first: 1, last: 9, mean: 5, min: 1, max: 9 });
+    t.equal(summary.sharpe_ratio?.min, -1e-300, 'doubles come back exactly');
+    t.same(await storage.episodes.summary('no-such-run', 10), {});
+  });
+
   t.test('events read back exactly after a seq, per run; a duplicate seq rejects its whole batch', async (t) => {
     const { storage } = await makeFixture(t);
     t.equal(await storage.events.lastSeq('r'), 0);
@@ -220,6 +235,20 @@ export function runStorageContract(t: Test, makeFixture: (t: Test) => Promise<St
     const { storage } = await makeFixture(t);
     t.same(await storage.health(), { ok: true });
     t.same(await storage.health(), { ok: true }, 'and again: the probe rewrites its one row');
+  });
+
+  t.test("a simulation's result bytes are its stored JSON; deleteBeyond keeps a model's newest", async (t) => {
+    const { storage } = await makeFixture(t);
+    for (let i = 1; i <= 3; i++) await storage.simulations.insert(simulation(`sim-${i}`, 'm1', at(i)));
+    const { result_bytes, ...rest } = (await storage.simulations.getWithResultBytes('sim-2'))!;
+    const { result, ...expected } = simulation('sim-2', 'm1', at(2));
+    t.strictSame(rest, expected);
+    t.strictSame(JSON.parse(Buffer.from(result_bytes).toString('utf8')), result);
+    t.equal(await storage.simulations.exists('sim-2'), true);
+    t.same((await storage.simulations.deleteBeyond('m1', 1)).sort(), ['sim-1', 'sim-2']);
+    t.same((await storage.simulations.list({ limit: 10, offset: 0 })).simulations.map((s) => s.simulation_id), ['sim-3']);
+    t.equal(await storage.simulations.delete('sim-3'), true);
+    t.equal(await storage.simulations.delete('sim-3'), false);
   });
 
   t.test('reports: unique ids, newest first, filtered by simulation', async (t) => {
