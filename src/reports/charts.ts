@@ -16,6 +16,8 @@ export interface ChartSpec {
   series: readonly Series[];
   /** A fixed y range (e.g. 0–100 for shares), widened if the data leave it. */
   yRange?: [number, number];
+  /** Shaded areas between two series of the same x (e.g. the P10–P90 band), drawn under the lines. */
+  areas?: ReadonlyArray<{ color: string; lower: readonly number[]; upper: readonly number[]; x?: readonly number[] }>;
 }
 
 export interface Tick {
@@ -36,6 +38,40 @@ export interface ChartGeometry {
   xTicks: Tick[];
   yTicks: Tick[];
   lines: Array<{ name: string; color: string; points: Array<[number, number]> }>;
+  /** Closed polygons (upper edge left to right, then lower edge back), drawn translucent. */
+  areas: Array<{ color: string; points: Array<[number, number]> }>;
+  /** Legend entries, wrapped into rows below the x label so no two overlap. */
+  legend: Array<{ name: string; color: string; x: number; y: number }>;
+}
+
+/** Legend and axis text size in chart pixels (the PDF scales it with the chart). */
+export const LABEL_SIZE = 11;
+/**
+ * Width budgeted per character of a legend entry: 0.62 em is above the average advance of
+ * DejaVu Sans (the PDF font) and of common system sans fonts, so entries never overlap.
+ */
+const CHAR_WIDTH = 0.62 * LABEL_SIZE;
+const LEGEND_ROW = 16;
+/** Below the plot: tick labels, then the x label, then the legend's first row. */
+const LEGEND_TOP = 52;
+const LEGEND_SWATCH = 16;
+const LEGEND_GAP = 14;
+
+/** Rows of legend entries that fit between `left` and `right`; [x, row] per entry. */
+function legendRows(names: readonly string[], left: number, right: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let x = left;
+  let row = 0;
+  for (const name of names) {
+    const w = LEGEND_SWATCH + name.length * CHAR_WIDTH;
+    if (x > left && x + w > right) {
+      row++;
+      x = left;
+    }
+    out.push([x, row]);
+    x += w + LEGEND_GAP;
+  }
+  return out;
 }
 
 /** No axis gets more ticks than this, whatever the data. */
@@ -142,8 +178,12 @@ export function rollingMean(values: readonly number[], window: number): number[]
 
 const stepOf = (ticks: number[]) => (ticks.length > 1 ? ticks[1]! - ticks[0]! : 1);
 
-export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGeometry {
-  const plot = { left: 60, top: 30, right: width - 15, bottom: height - 60 };
+export function layoutChart(spec: ChartSpec, width = 640, plotHeight = 220): ChartGeometry {
+  // The legend wraps into as many rows as its entries need; the chart grows to hold them.
+  const rows = legendRows(spec.series.map((s) => s.name), 60, width - 15);
+  const legendHeight = LEGEND_ROW * (1 + Math.max(0, ...rows.map(([, r]) => r)));
+  const height = plotHeight + LEGEND_TOP + legendHeight;
+  const plot = { left: 60, top: 30, right: width - 15, bottom: plotHeight };
   let xMin = Infinity;
   let xMax = -Infinity;
   let yMin = Infinity;
@@ -195,7 +235,20 @@ export function layoutChart(spec: ChartSpec, width = 640, height = 280): ChartGe
         const x = s.x?.[i] ?? i + 1;
         return Number.isFinite(v) && Number.isFinite(x) ? [[round(sx(x)), round(sy(v))]] : [];
       })
-    }))
+    })),
+    areas: (spec.areas ?? []).map((a) => {
+      const upper: Array<[number, number]> = [];
+      const lower: Array<[number, number]> = [];
+      a.upper.forEach((hi, i) => {
+        const lo = a.lower[i]!;
+        const x = a.x?.[i] ?? i + 1;
+        if (!Number.isFinite(hi) || !Number.isFinite(lo) || !Number.isFinite(x)) return;
+        upper.push([round(sx(x)), round(sy(hi))]);
+        lower.push([round(sx(x)), round(sy(lo))]);
+      });
+      return { color: a.color, points: upper.length > 1 ? [...upper, ...lower.reverse()] : [] };
+    }),
+    legend: spec.series.map((s, i) => ({ name: s.name, color: s.color, x: rows[i]![0], y: plotHeight + LEGEND_TOP + LEGEND_ROW * rows[i]![1] }))
   };
 }
 
@@ -206,7 +259,7 @@ export function chartSvg(g: ChartGeometry): string {
   const { plot } = g;
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" role="img" aria-label="${esc(g.title)}">`
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" role="img" aria-label="${esc(g.title)}" font-family="DejaVu Sans, Verdana, sans-serif">`
   );
   parts.push(`<text x="${g.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(g.title)}</text>`);
   for (const t of g.yTicks) {
@@ -221,15 +274,17 @@ export function chartSvg(g: ChartGeometry): string {
   parts.push(
     `<text x="14" y="${(plot.top + plot.bottom) / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 14 ${(plot.top + plot.bottom) / 2})">${esc(g.yLabel)}</text>`
   );
+  for (const area of g.areas) {
+    if (area.points.length === 0) continue;
+    parts.push(`<polygon fill="${esc(area.color)}" fill-opacity="0.18" stroke="none" points="${area.points.map(([x, y]) => `${x},${y}`).join(' ')}"/>`);
+  }
   for (const line of g.lines) {
     if (line.points.length === 0) continue;
     parts.push(`<polyline fill="none" stroke="${esc(line.color)}" stroke-width="1.8" points="${line.points.map(([x, y]) => `${x},${y}`).join(' ')}"/>`);
   }
-  let lx = plot.left;
-  for (const line of g.lines) {
-    parts.push(`<rect x="${lx}" y="${g.height - 16}" width="12" height="4" fill="${esc(line.color)}"/>`);
-    parts.push(`<text x="${lx + 16}" y="${g.height - 10}" font-size="11">${esc(line.name)}</text>`);
-    lx += 24 + line.name.length * 6.5;
+  for (const item of g.legend) {
+    parts.push(`<rect x="${item.x}" y="${item.y - 8}" width="12" height="4" fill="${esc(item.color)}"/>`);
+    parts.push(`<text x="${item.x + LEGEND_SWATCH}" y="${item.y - 2}" font-size="${LABEL_SIZE}">${esc(item.name)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

@@ -1,5 +1,8 @@
 import { chartSvg, layoutChart } from './charts.js';
-import { fmt, MAX_EPISODE_ROWS, type PreparedReport } from './report-data.js';
+import { formatNumber, formatPercent, MISSING } from './format.js';
+import { BASELINES_ABSENT, baselineRows, baselinesIntro } from './reading.js';
+import { MAX_EPISODE_ROWS, type PreparedReport } from './report-data.js';
+import { averageRows, BAND_HEADERS, bandRows, environmentRows, episodeHeaders, episodeRow, finalMetricRows, settingRows, trainedText, trainingConfigRows, BANDS_NOTE, type Cell } from './report-tables.js';
 
 /** Escapes text for HTML element content and quoted attribute values. Every user-supplied string goes through it. */
 export function escapeHtml(value: unknown): string {
@@ -13,37 +16,56 @@ export function escapeHtml(value: unknown): string {
 
 const e = escapeHtml;
 
-const table = (head: string[], rows: Array<Array<string | number>>, numeric = true): string =>
-  `<table><thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${numeric && i > 0 ? ' class="num"' : ''}>${e(c)}</td>`).join('')}</tr>`)
+/**
+ * A table that stays inside a phone's width: below 600 px each row becomes a block of
+ * "label: value" lines (the label from data-label), so nothing scrolls sideways.
+ */
+const table = (head: string[], rows: Cell[][], cls = ''): string =>
+  `<table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${e(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td data-label="${e(head[i] ?? '')}"${i > 0 ? ' class="num"' : ''}>${e(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 
-const keyValues = (obj: Record<string, unknown>): string =>
-  table(
-    ['field', 'value'],
-    Object.entries(obj).map(([k, v]) => [k, typeof v === 'number' ? fmt(v, Number.isInteger(v) ? 0 : 4) : String(v ?? '–')])
-  );
+/** Two-column tables (field, value) stay tables on a phone: they fit. */
+const pairs = (head: [string, string], rows: Cell[][]) => table(head, rows, 'pairs');
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
-h1{border-bottom:2px solid #444;padding-bottom:.3em}h2{margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.8em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}.meta{color:#666}.cards{display:flex;flex-wrap:wrap;gap:1em}
-.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:11em}.card b{display:block;font-size:1.3em}figure{margin:1em 0}
-.desc{white-space:pre-wrap}`;
+const STYLE = `*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;max-width:960px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:break-word}
+h1{border-bottom:2px solid #444;padding-bottom:.3em;font-size:1.7em}h2{margin-top:2em;border-bottom:1px solid #ccc;break-after:avoid}h3{break-after:avoid}
+code{overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:.8em 0;font-size:.9em;max-width:100%}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th{background:#f3f3f3}.meta{color:#666}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5em,1fr));gap:.8em}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6em .8em}.card b{display:block;font-size:1.25em}.card.alert{border-color:#d62728;background:#fff4f4}
+figure{margin:1em 0}svg{max-width:100%;height:auto;display:block}
+.desc{white-space:pre-wrap}.advice li{margin:.4em 0}.alert-text{color:#b00}
+dl.glossary dt{font-weight:bold;margin-top:.6em}dl.glossary dd{margin:0 0 0 1em}
+@media (max-width:600px){
+body{padding:0 .6em;margin:.8em auto}h1{font-size:1.35em}
+table:not(.pairs),table:not(.pairs) tbody,table:not(.pairs) tr,table:not(.pairs) td{display:block;width:100%}
+table:not(.pairs) thead{display:none}
+table:not(.pairs) tr{border:1px solid #ddd;border-radius:6px;margin:.5em 0;padding:.3em .5em}
+table:not(.pairs) td{border:0;padding:.1em 0;text-align:right;white-space:normal}
+table:not(.pairs) td::before{content:attr(data-label);float:left;font-weight:bold;padding-right:.6em;text-align:left}
+table.pairs td.num{white-space:normal}
+}`;
 
 function summary(d: PreparedReport): string {
   const s = d.simulation;
-  const card = (label: string, value: string) => `<div class="card">${e(label)}<b>${e(value)}</b></div>`;
+  const m = d.money;
+  const o = d.outcomes;
+  const last = o.bandsAt[o.bandsAt.length - 1];
+  const card = (label: string, value: string, alert = false) => `<div class="card${alert ? ' alert' : ''}">${e(label)}<b>${e(value)}</b></div>`;
   return `<section id="summary"><h2>Summary</h2>
-<p>Simulation <code>${e(s.simulation_id)}</code> of model <b>${e(s.model_name)}</b> on scenario <b>${e(s.scenario_name)}</b>: ${e(s.num_episodes)} episodes, seed ${e(s.seed)}, run ${e(s.timestamp)}.</p>
-<div class="cards">${card('Total wealth (mean)', fmt(s.total_wealth_mean))}${card('Final cash (mean)', fmt(s.final_cash_mean))}${card('Portfolio value (mean)', fmt(s.final_portfolio_mean))}${card('Invested (mean)', fmt(s.final_invested_mean))}${card('Investment gains (mean)', fmt(s.investment_gains_mean))}${card('Duration (months)', fmt(s.duration_mean, 1))}</div></section>`;
+<p>Simulation <code>${e(s.simulation_id)}</code> of model <b>${e(s.model_name)}</b> on scenario <b>${e(s.scenario_name)}</b>: ${e(s.num_episodes)} simulated futures of up to ${e(o.horizon)} months, seed ${e(s.seed)}, run ${e(s.timestamp)}. Amounts in ${e(m.code)} (${e(m.symbol)}).</p>
+<div class="cards">${card('Ran out of cash', `${o.broke} of ${o.episodes} (${formatPercent(100 * o.brokeShare, 0)})`, o.broke > 0)}${o.brokeMonths ? card('…typically by month', formatNumber(o.brokeMonths.median, 0), true) : ''}${card('Total wealth at the end, median', m.format(last?.wealth.p50))}${card('…1 in 10 futures below', m.format(last?.wealth.p10))}${card('Cash at the end, median', m.format(last?.cash.p50))}${card('Months lasted (mean)', formatNumber(s.duration_mean, 1))}</div>
+<h3>What to change</h3><ol class="advice">${d.advice.map((a) => `<li>${e(a)}</li>`).join('')}</ol></section>`;
 }
 
 function scenario(d: PreparedReport): string {
   const c = d.scenario.config;
   return `<section id="scenario"><h2>Scenario: ${e(d.scenario.name)}</h2>
 <p class="desc">${e(d.scenario.description || '(no description)')}</p>
-<h3>Environment</h3>${keyValues(c.environment)}<h3>Training</h3>${keyValues(c.training)}<h3>Reward</h3>${keyValues(c.reward)}</section>`;
+<h3>Environment</h3>${pairs(['field', 'value'], environmentRows(c.environment, d.money))}<h3>Training (the scenario's defaults)</h3>${pairs(['field', 'value'], trainingConfigRows(c.training))}<h3>Reward weights</h3>${pairs(['weight', 'value'], Object.entries(c.reward).map(([k, v]) => [k, formatNumber(v)]))}<p class="meta">Each weight is explained in the glossary at the end.</p></section>`;
 }
 
 function training(d: PreparedReport): string {
@@ -51,44 +73,59 @@ function training(d: PreparedReport): string {
   const m = d.model;
   const hist = Object.entries(m.training_history);
   return `<section id="training"><h2>Training</h2>
-<p>Model <b>${e(m.summary.name)}</b> trained ${e(m.summary.episodes)} episodes on ${e(m.summary.scenario_name)} (saved ${e(m.summary.trained_at)}${m.summary.run_id ? `, run <code>${e(m.summary.run_id)}</code>` : ''}).</p>
-${m.final_metrics ? `<h3>Final metrics</h3>${keyValues(m.final_metrics)}` : '<p>No final metrics were stored with this model.</p>'}
-${hist.length > 0 ? `<h3>Training history</h3>${table(['metric', 'count', 'first', 'last', 'mean', 'min', 'max'], hist.map(([k, v]) => [k, v.count, fmt(v.first), fmt(v.last), fmt(v.mean), fmt(v.min), fmt(v.max)]))}` : '<p>No per-episode training history is stored for this model.</p>'}</section>`;
+<p>${e(trainedText(d))}</p>
+${d.training_settings ? `<h3>Settings used</h3>${pairs(['setting', 'value'], settingRows(d.training_settings))}` : '<p>The settings this model trained with were not recorded (a run from before they were, or an imported model).</p>'}
+${m.final_metrics ? `<h3>Final metrics</h3>${pairs(['metric', 'value'], finalMetricRows(m.final_metrics, d.money))}` : '<p>No final metrics were stored with this model.</p>'}
+${hist.length > 0 ? `<h3>Training history</h3>${table(['metric', 'count', 'first', 'last', 'mean', 'min', 'max'], hist.map(([k, v]) => [k, formatNumber(v.count), formatNumber(v.first), formatNumber(v.last), formatNumber(v.mean), formatNumber(v.min), formatNumber(v.max)]))}` : '<p>No per-episode training history is stored for this model.</p>'}</section>`;
+}
+
+function baselines(d: PreparedReport): string {
+  const b = d.baselines;
+  const head = '<h3 id="baselines">Your plan vs the best fixed split vs the best rule</h3>';
+  if (!b) return `${head}<p>${e(BASELINES_ABSENT)}</p>`;
+  return `${head}<p>${e(baselinesIntro(b))}</p>${table(
+    ['plan', 'mean reward', 'your plan minus it', '95 % interval', 'your plan is'],
+    baselineRows(b, d.scenario.config.environment, d.money).map((r) => [
+      r.plan,
+      formatNumber(r.mean),
+      r.diff ? formatNumber(r.diff.mean) : MISSING,
+      r.diff ? `${formatNumber(r.diff.ci95[0])} to ${formatNumber(r.diff.ci95[1])}` : MISSING,
+      r.diff ? r.diff.verdict : MISSING
+    ])
+  )}`;
 }
 
 function results(d: PreparedReport): string {
   const s = d.simulation;
-  const agg: Array<[string, number, number]> = [
-    ['duration (months)', s.duration_mean, s.duration_std],
-    ['final cash', s.final_cash_mean, s.final_cash_std],
-    ['invested', s.final_invested_mean, s.final_invested_std],
-    ['portfolio value', s.final_portfolio_mean, s.final_portfolio_std],
-    ['total wealth', s.total_wealth_mean, s.total_wealth_std],
-    ['investment gains', s.investment_gains_mean, s.investment_gains_std],
-    ['episode reward', s.episode_reward_mean, s.episode_reward_std]
-  ];
+  const m = d.money;
+  const o = d.outcomes;
   const eps = d.episodeRows;
+  const brokeYears = o.brokeByYear.filter((y) => y.count > 0);
   return `<section id="results"><h2>Results</h2>
-${table(['measure', 'mean', 'std'], agg.map(([k, m, sd]) => [k, fmt(m), fmt(sd)]))}
-<h3>Episodes</h3>${table(
-    ['episode', 'months', 'final cash', 'invested', 'portfolio', 'total wealth', 'gains'],
-    eps.map((x) => [x.episode_id, x.duration, fmt(x.final_cash), fmt(x.final_invested), fmt(x.final_portfolio_value), fmt(x.total_wealth), fmt(x.investment_gains)])
-  )}${d.episodeCount > eps.length ? `<p class="meta">First ${eps.length} of ${d.episodeCount} episodes shown (at most ${MAX_EPISODE_ROWS}).</p>` : ''}</section>`;
+<h3>Running out of cash</h3>
+<p${o.broke > 0 ? ' class="alert-text"' : ''}>${o.broke > 0 && o.brokeMonths ? e(`${o.broke} of ${o.episodes} simulated futures (${formatPercent(100 * o.brokeShare, 0)}) ran out of cash before month ${o.horizon}: the first in month ${o.brokeMonths.first}, the median in month ${formatNumber(o.brokeMonths.median, 0)}, the last in month ${o.brokeMonths.last}.`) : e(`None of the ${o.episodes} simulated futures ran out of cash within ${o.horizon} months.`)}</p>
+${brokeYears.length > 0 ? table(['year', 'months', 'futures that ran out of cash', 'share of all'], brokeYears.map((y) => [String(y.year), `${12 * y.year - 11}–${Math.min(12 * y.year, o.horizon)}`, String(y.count), formatPercent((100 * y.count) / Math.max(1, o.episodes))])) : ''}
+<h3>Wealth and cash over all futures</h3><p>${e(BANDS_NOTE)}</p>
+${table(BAND_HEADERS, bandRows(o, m))}
+${baselines(d)}
+<h3>Averages</h3><p class="meta">Means and standard deviations over all futures, an ended one with the values it ended with.</p>
+${table(['measure', 'mean', 'std'], averageRows(s, m))}
+<h3>Episodes</h3>${table(episodeHeaders, eps.map((x) => episodeRow(x, o.horizon, m)))}${d.episodeCount > eps.length ? `<p class="meta">First ${eps.length} of ${d.episodeCount} futures shown (at most ${MAX_EPISODE_ROWS}).</p>` : ''}</section>`;
 }
 
 function charts(d: PreparedReport): string {
-  return `<section id="charts"><h2>Charts</h2>${d.charts
-    .map((c) => `<figure>${chartSvg(layoutChart(c))}</figure>`)
-    .join('\n')}</section>`;
+  return `<section id="charts"><h2>Charts</h2><p>${e(BANDS_NOTE)}</p>${d.charts.map((c) => `<figure>${chartSvg(layoutChart(c))}</figure>`).join('\n')}</section>`;
 }
 
 function strategy(d: PreparedReport): string {
   const s = d.simulation;
-  return `<section id="strategy"><h2>Strategy</h2>${d.strategy
-    .map((l) => `<p>${e(l)}</p>`)
-    .join('')}
-${table(['allocation', 'mean %'], [['invest', fmt(s.avg_invest_pct, 1)], ['save', fmt(s.avg_save_pct, 1)], ['consume', fmt(s.avg_consume_pct, 1)]])}
-<h3>By year</h3>${table(['year', 'invest %', 'save %', 'consume %'], d.allocationByYear.map((r) => [r.year, fmt(r.invest, 1), fmt(r.save, 1), fmt(r.consume, 1)]))}</section>`;
+  return `<section id="strategy"><h2>Strategy</h2>${d.strategy.map((l) => `<p>${e(l)}</p>`).join('')}
+${pairs(['allocation', 'mean share'], [['invest', formatPercent(s.avg_invest_pct)], ['save', formatPercent(s.avg_save_pct)], ['consume', formatPercent(s.avg_consume_pct)]])}
+<h3>By year</h3>${table(['year', 'invest', 'save', 'consume'], d.allocationByYear.map((r) => [String(r.year), formatPercent(r.invest), formatPercent(r.save), formatPercent(r.consume)]))}</section>`;
+}
+
+function glossary(d: PreparedReport): string {
+  return `<section id="glossary"><h2>Glossary</h2><dl class="glossary">${d.glossary.map((g) => `<dt>${e(g.term)}</dt><dd>${e(g.meaning)}</dd>`).join('')}</dl></section>`;
 }
 
 const RENDER = { summary, scenario, training, results, charts, strategy } as const;
@@ -101,8 +138,9 @@ export function renderHtml(d: PreparedReport): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${e(d.title)}</title><style>${STYLE}</style></head>
 <body><h1>${e(d.title)}</h1>
-<p class="meta">Report ${e(d.report_id)} · generated ${e(d.generated_at)} · HRL Finance</p>
+<p class="meta">Report ${e(d.report_id)} · generated ${e(d.generated_at)} · HRL Finance · amounts in ${e(d.money.code)} (${e(d.money.symbol)})</p>
 ${d.sections.map((s) => RENDER[s](d)).join('\n')}
+${glossary(d)}
 </body></html>
 `;
 }

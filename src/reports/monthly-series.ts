@@ -18,7 +18,7 @@ export type BandLevel = (typeof BAND_LEVELS)[number];
 export type Bands = Record<`p${BandLevel}`, number[]>;
 
 export interface MonthlySummary {
-  /** Length of the longest episode; every series below has this many entries (month m at index m - 1). */
+  /** Length of the longest episode (or the horizon when longer); every series below has this many entries (month m at index m - 1). */
   months: number;
   /** Episodes still running in month m (they lasted at least m months). */
   running: number[];
@@ -56,9 +56,13 @@ export function percentileOfSorted(sorted: ArrayLike<number>, level: number): nu
   return Math.min(b, Math.max(a, v));
 }
 
-/** Means, running/ended counts and percentile bands per month, in one pass over the episodes. */
-export function summariseMonths(episodes: readonly EpisodeHistories[]): MonthlySummary {
-  let months = 0;
+/**
+ * Means, running/ended counts and percentile bands per month, in one pass over the episodes.
+ * `horizon` (the scenario's max_months) extends the series past the longest episode, so the
+ * bands of a simulation where every episode ended early still reach the horizon.
+ */
+export function summariseMonths(episodes: readonly EpisodeHistories[], horizon = 0): MonthlySummary {
+  let months = Number.isInteger(horizon) && horizon > 0 ? horizon : 0;
   for (const e of episodes) months = Math.max(months, e.cash_history.length);
   const zeros = () => new Float64Array(months);
   const sums = { cash: zeros(), portfolio: zeros(), invested: zeros(), wealth: zeros(), invest: zeros(), save: zeros(), consume: zeros() };

@@ -16,6 +16,9 @@ export interface ReportJob {
   /** The stored SimulationResult as UTF-8 JSON bytes (transferred to the worker, not copied). */
   simulation_json: Uint8Array;
   scenario: ReportData['scenario'];
+  currency: ReportData['currency'];
+  training_settings: ReportData['training_settings'];
+  baselines: ReportData['baselines'];
   model: (Omit<NonNullable<ReportData['model']>, 'reward_curve'> & { reward_curve: Float64Array }) | null;
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { REPORT_SECTIONS, type GenerateReportBody, type ReportSection, type ReportType } from '../contracts/reports.js';
 import { notFound, ServiceError } from '../errors.js';
+import { DEFAULT_CURRENCY } from '../hrl/index.js';
 import type { ModelService } from '../models/models.js';
 import type { ReportRecord, Storage } from '../storage/index.js';
 import type { ReportJob } from './report-job.js';
@@ -97,6 +98,11 @@ export class ReportService {
     const sim = await this.#storage.simulations.getWithResultBytes(simulationId);
     if (!sim) throw notFound('simulation', simulationId);
     const detail = await this.#models.detail(sim.model_name);
+    // The figures stored with the run or model, never recomputed here (the baselines and
+    // settings of older runs and imported models are absent and the report says so).
+    const run = detail?.run_id ? await this.#storage.runs.get(detail.run_id) : undefined;
+    const stored = detail?.final_metrics?.baselines ?? run?.baselines ?? null;
+    const scenario = await this.#storage.scenarios.get(sim.scenario_name);
     let model: ReportJob['model'] = null;
     if (detail) {
       const { environment: _e, training: _t, reward: _r, seed: _s, training_history, final_metrics, ...summary } = detail;
@@ -112,6 +118,9 @@ export class ReportService {
       sections,
       simulation_json: sim.result_bytes,
       scenario: { name: sim.scenario_name, description: sim.description, config: sim.config },
+      currency: scenario?.currency ?? DEFAULT_CURRENCY,
+      training_settings: (detail?.training_settings ?? run?.training_settings ?? null) as ReportJob['training_settings'],
+      baselines: stored,
       model
     };
   }

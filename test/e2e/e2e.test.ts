@@ -92,7 +92,7 @@ t.test('import a fixture, train 50 episodes while a socket watches, simulate the
   t.match(htmlFile.headers.get('content-disposition'), /^attachment; filename="rep_.*\.html"$/);
   const page = htmlFile.buffer.toString('utf8');
   t.match(page, '<title>Bologna e2e</title>');
-  t.equal(page.match(/<svg /g)?.length, 3, 'wealth, allocation and reward-curve charts');
+  t.ok((page.match(/<svg /g)?.length ?? 0) >= 4, 'wealth and cash bands, allocation and reward-curve charts (and the running share when futures ran out of cash)');
   const pdfFile = await http('GET', pdf.json.download_url);
   t.equal(pdfFile.headers.get('content-type'), 'application/pdf');
   t.equal(pdfFile.buffer.subarray(0, 5).toString('latin1'), '%PDF-');

@@ -75,11 +75,14 @@ t.test('a prepared report on any such simulation has bounded ticks and finite ch
         sections: ['charts', 'strategy'],
         simulation,
         scenario: { name: 's', description: '', config },
+        currency: 'EUR',
+        training_settings: null,
+        baselines: null,
         model: { summary: {} as never, final_metrics: null, training_history: {}, reward_curve: Float64Array.from(curve, (v) => v ?? NaN) }
       });
       return prepared.charts.every((spec) => {
         const g = layoutChart(spec);
-        return g.yTicks.length <= MAX_TICKS && g.lines.every((l) => l.points.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
+        return g.yTicks.length <= MAX_TICKS && [...g.lines, ...g.areas].every((l) => l.points.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
       }) && prepared.allocationByYear.every((r) => noInfinity([r.invest, r.save, r.consume]));
     }),
     { numRuns: 500 }

@@ -27,6 +27,9 @@ const jobFor = async (simulationId: string, type: 'html' | 'pdf' = 'html'): Prom
     sections: ['summary', 'charts'],
     simulation_json: sim.result_bytes,
     scenario: { name: sim.scenario_name, description: '', config: sim.config },
+    currency: 'EUR',
+    training_settings: null,
+    baselines: null,
     model: null
   };
 };

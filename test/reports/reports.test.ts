@@ -54,8 +54,10 @@ t.test('HTML', async (t) => {
     const html = file.raw.toString('utf8');
     t.ok(Math.abs(file.raw.length / 1024 - res.body.file_size_kb) < 0.01, 'metadata size matches the file');
     for (const id of ['summary', 'scenario', 'training', 'results', 'charts', 'strategy']) t.match(html, `<section id="${id}">`);
-    t.equal(html.match(/<svg /g)?.length, 3, 'wealth, allocation and training reward charts');
-    t.match(html, /Training reward curve/);
+    t.ok((html.match(/<svg /g)?.length ?? 0) >= 4, 'wealth and cash bands, allocation and training reward charts');
+    for (const title of ['Total wealth (cash + portfolio) over all simulated futures', 'Cash over all simulated futures', 'Allocation chosen each month', 'Training reward curve']) t.match(html, title);
+    t.match(html, '<section id="glossary">', 'the glossary closes the report');
+    t.match(html, 'amounts in EUR (€)', "the scenario's currency (EUR by default)");
     t.match(html, /<polyline fill="none" stroke="#9467bd"[^>]* points="[\d., ]{20,}"/, 'the wealth chart has data points');
     t.notMatch(html, /<script|src="http|href="http|<link /i, 'no script and no external resource');
   });
@@ -95,7 +97,7 @@ t.test('PDF', async (t) => {
     const { pages, text } = await pdfText(file.raw);
     t.ok(pages >= 2, `${pages} pages`);
     t.match(text, 'Quarterly <b>plan</b>');
-    for (const heading of ['Summary', 'Scenario: evil', 'Environment', 'Training', 'Final metrics', 'Training history', 'Results', 'Episodes', 'Charts', 'Wealth, cash and portfolio over time', 'Allocation over time', 'Training reward curve', 'Strategy']) {
+    for (const heading of ['Summary', 'What to change', 'Scenario: evil', 'Environment', 'Training', 'Final metrics', 'Training history', 'Results', 'Running out of cash', 'Your plan vs the best fixed split vs the best rule', 'Episodes', 'Charts', 'Total wealth (cash + portfolio) over all simulated futures', 'Allocation chosen each month', 'Training reward curve', 'Strategy', 'Glossary']) {
       t.match(text, heading, heading);
     }
     t.match(text, '<script>alert("stored xss")</script>', 'user text is shown as text');
@@ -109,6 +111,34 @@ t.test('PDF', async (t) => {
     t.notMatch(text, 'Strategy');
     t.notMatch(text, 'Training reward curve');
   });
+});
+
+t.test('the stored baselines, settings and currency reach the report (never recomputed)', async (t) => {
+  const seeded = await seedTrainedModel(app, { scenario: 'dollars', model: 'dollars-model', episodes: 20 });
+  const scenario = (await app.storage.scenarios.get('dollars'))!;
+  await app.storage.scenarios.update('dollars', { ...scenario, currency: 'USD' });
+  const simulation = await req('POST', '/api/simulation/run', { model_name: 'dollars-model', num_episodes: 4, seed: 2 });
+  const html = async () => (await req('GET', (await generate({ simulation_id: simulation.body.simulation_id })).body.download_url)).raw.toString('utf8');
+
+  const before = await html();
+  t.match(before, 'This model has no stored comparison with the best fixed split', 'the absent sentence for a run without baselines');
+  t.match(before, 'amounts in USD ($)');
+  t.notMatch(before, '€', 'every amount in dollars');
+
+  const baselines = {
+    episodes: 128,
+    learned_mean: 41.5,
+    best_constant: { allocation: [0.3, 0.5, 0.2], mean: 39.25 },
+    best_rule: { name: 'fifty_thirty_twenty', params: {}, mean: 44.75 },
+    diff_constant: { mean: 2.25, ci95: [1.5, 3] as [number, number] },
+    diff_rule: { mean: -3.25, ci95: [-4, -2.5] as [number, number] }
+  };
+  await app.storage.runs.update(seeded.runId, { baselines, training_settings: { auto: true, num_episodes: 20, episodes_explicit: true } });
+  const after = await html();
+  t.match(after, 'over 128 simulated futures that training never saw');
+  t.match(after, 'Best rule of thumb: 50/30/20');
+  t.match(after, '<td data-label="your plan minus it" class="num">-3.25</td>', 'the stored difference, as stored');
+  t.match(after, 'trained 20 episodes (the count asked for with the run)');
 });
 
 t.test('list and metadata', async (t) => {

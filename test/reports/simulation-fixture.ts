@@ -16,10 +16,9 @@ export interface EpisodeSeries {
 const last = (xs: readonly number[]) => xs[xs.length - 1] ?? 0;
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-/** Stores a simulation whose episodes have exactly these series; returns its id. */
-export async function storeSimulation(app: Pick<FastifyInstance, 'storage'>, series: EpisodeSeries[], maxMonths = Math.max(1, ...series.map((s) => s.cash.length))): Promise<string> {
-  const simulationId = `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
-  const config = normalizeScenarioConfig({ environment: { max_months: maxMonths } });
+/** A simulation result whose episodes have exactly these series (aggregates: means of the final figures). */
+export function buildSimulation(series: EpisodeSeries[], header: Partial<Pick<SimulationResult, 'simulation_id' | 'scenario_name' | 'model_name' | 'timestamp'>> = {}): SimulationResult {
+  const simulationId = header.simulation_id ?? `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
   const episodes = series.map((s, i) => {
     const n = s.cash.length;
     const portfolio = s.portfolio ?? s.cash.map(() => 0);
@@ -40,12 +39,12 @@ export async function storeSimulation(app: Pick<FastifyInstance, 'storage'>, ser
       actions: s.actions ?? s.cash.map(() => [0.2, 0.3, 0.5])
     };
   });
-  const result: SimulationResult = {
+  return {
     simulation_id: simulationId,
-    scenario_name: 'degenerate',
-    model_name: 'gone-model',
+    scenario_name: header.scenario_name ?? 'degenerate',
+    model_name: header.model_name ?? 'gone-model',
     num_episodes: episodes.length,
-    timestamp: new Date().toISOString(),
+    timestamp: header.timestamp ?? new Date().toISOString(),
     seed: 1,
     duration_mean: mean(episodes.map((e) => e.duration)),
     duration_std: 0,
@@ -66,6 +65,13 @@ export async function storeSimulation(app: Pick<FastifyInstance, 'storage'>, ser
     avg_consume_pct: 50,
     episodes
   };
+}
+
+/** Stores a simulation whose episodes have exactly these series; returns its id. */
+export async function storeSimulation(app: Pick<FastifyInstance, 'storage'>, series: EpisodeSeries[], maxMonths = Math.max(1, ...series.map((s) => s.cash.length))): Promise<string> {
+  const config = normalizeScenarioConfig({ environment: { max_months: maxMonths } });
+  const result = buildSimulation(series);
+  const simulationId = result.simulation_id;
   await app.storage.simulations.insert({
     simulation_id: simulationId,
     scenario_name: result.scenario_name,
