@@ -73,7 +73,19 @@ export const ConfigSchema = Type.Object({
    * Behind a reverse proxy: `true`, or comma-separated proxy addresses/CIDRs whose
    * X-Forwarded-For is believed (client address for rate limits and connection caps).
    */
-  trustProxy: Type.String({ default: '' })
+  trustProxy: Type.String({ default: '' }),
+  /** `postgres://…`: everything stored goes to PostgreSQL instead of the SQLite file; empty: embedded SQLite. */
+  databaseUrl: Type.String({ default: '' }),
+  /** `redis://…`: run events and the job queues go through Redis (requires databaseUrl); empty: in-process. */
+  redisUrl: Type.String({ default: '' }),
+  /** What this process does: everything, HTTP + /ws only (gateway), or training and simulations only (trainer). */
+  role: Type.Union([Type.Literal('all'), Type.Literal('gateway'), Type.Literal('trainer')], { default: 'all' }),
+  /** With Redis: a run whose trainer stopped renewing its lease this long is failed (stalled-job detection). */
+  stallMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 15_000 }),
+  /** With Redis: how long a simulation waits in the queue for a trainer before the request gets 503. */
+  simulationQueueMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  /** With Redis: prefix of every Redis key of this deployment (several deployments can share one Redis). */
+  redisPrefix: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_:.-]+$', default: 'hrl:' })
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -111,11 +123,17 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   keepReportsPerSimulation: 'HRL_KEEP_REPORTS_PER_SIMULATION',
   shutdownMs: 'HRL_SHUTDOWN_MS',
   maxEventLoopDelayMs: 'HRL_MAX_EVENT_LOOP_DELAY_MS',
-  trustProxy: 'HRL_TRUST_PROXY'
+  trustProxy: 'HRL_TRUST_PROXY',
+  databaseUrl: 'HRL_DATABASE_URL',
+  redisUrl: 'HRL_REDIS_URL',
+  role: 'HRL_ROLE',
+  stallMs: 'HRL_STALL_MS',
+  simulationQueueMs: 'HRL_SIMULATION_QUEUE_MS',
+  redisPrefix: 'HRL_REDIS_PREFIX'
 };
 
 /** Settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set<keyof Config>(['tokens']);
+const SECRET_SETTINGS = new Set<keyof Config>(['tokens', 'databaseUrl', 'redisUrl']);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -147,6 +165,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 /** Rules between settings, each message naming both variables. */
 function checkRelations(config: Config): void {
+  checkUrl(config, 'databaseUrl', ['postgres:', 'postgresql:']);
+  checkUrl(config, 'redisUrl', ['redis:', 'rediss:']);
+  if (config.redisUrl !== '' && config.databaseUrl === '') {
+    throw new ConfigError(
+      `Invalid configuration ${ENV_NAMES.redisUrl}: requires ${ENV_NAMES.databaseUrl} (processes sharing Redis must share a PostgreSQL database; SQLite is single-process)`
+    );
+  }
+  if (config.role !== 'all' && config.redisUrl === '') {
+    throw new ConfigError(
+      `Invalid configuration ${ENV_NAMES.role}=${JSON.stringify(config.role)}: requires ${ENV_NAMES.redisUrl} and ${ENV_NAMES.databaseUrl} (gateways and trainers meet through Redis and PostgreSQL); without them use ${ENV_NAMES.role}=all`
+    );
+  }
   if (config.httpMaxConnections <= config.maxConnections) {
     throw new ConfigError(
       `Invalid configuration ${ENV_NAMES.httpMaxConnections}=${config.httpMaxConnections}: must exceed ${ENV_NAMES.maxConnections}=${config.maxConnections} (WebSockets are TCP connections too, and REST needs room beside them)`
@@ -156,6 +186,21 @@ function checkRelations(config: Config): void {
     throw new ConfigError(
       `Invalid configuration ${ENV_NAMES.httpHeadersTimeoutMs}=${config.httpHeadersTimeoutMs}: must not exceed ${ENV_NAMES.httpRequestTimeoutMs}=${config.httpRequestTimeoutMs}`
     );
+  }
+}
+
+/** A connection URL with one of the expected schemes; the value itself is never echoed (it may hold a password). */
+function checkUrl(config: Config, key: 'databaseUrl' | 'redisUrl', protocols: string[]): void {
+  const value = config[key];
+  if (value === '') return;
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    throw new ConfigError(`Invalid configuration ${ENV_NAMES[key]}: not a URL (expected ${protocols[0]}//host:port/…)`);
+  }
+  if (!protocols.includes(protocol)) {
+    throw new ConfigError(`Invalid configuration ${ENV_NAMES[key]}: scheme ${protocol} is not ${protocols.join(' or ')}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { DataDirLockedError } from './storage/data-dir-lock.js';
 
 // Settings read while building (tokens, allowed hosts) fail as ConfigError too: one line, exit 1.
 let config;
@@ -9,7 +10,7 @@ try {
   config = loadConfig();
   app = await buildApp(config);
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
     console.error(error.message);
     process.exit(1);
   }
