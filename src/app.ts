@@ -82,7 +82,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const tokens = loadTokens(config);
   const hosts = hostPolicy(config);
   app.decorate('config', config);
+  try {
+    await registerAll(app, config, tokens, hosts);
+  } catch (error) {
+    // What was opened before the failure (database, its lock, connections) is closed again.
+    await app.close().catch(() => {});
+    throw error;
+  }
+  return app;
+}
 
+type AppInstance = Awaited<ReturnType<typeof buildApp>>;
+
+async function registerAll(app: AppInstance, config: Config, tokens: ReturnType<typeof loadTokens>, hosts: ReturnType<typeof hostPolicy>): Promise<void> {
   // Services, each a named plugin choosing its implementation from config. Order matters
   // for shutdown: onClose hooks run in reverse (workers, then bus, then storage), and the
   // training plugin's preClose (stop runs, flush their terminal events) runs before the
@@ -91,6 +103,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(busPlugin);
   await app.register(jobsPlugin);
   await app.register(trainingPlugin);
+  // A trainer takes runs and simulations from the queues; it serves nothing but its health.
+  if (config.role === 'trainer') {
+    registerHealth(app);
+    return;
+  }
   await app.register(modelsPlugin);
   await app.register(reportsPlugin);
   await app.register(simulationPlugin);
@@ -136,6 +153,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // OpenAPI (/openapi.json, /docs) and AsyncAPI (/asyncapi.json): before the routes, so every one is documented.
   await app.register(apiDocsPlugin, { version });
 
+  registerHealth(app);
+  await app.register(scenarioRoutes, { prefix: '/api/scenarios' });
+  await app.register(trainingRoutes, { prefix: '/api/training' });
+  await app.register(modelRoutes, { prefix: '/api/models' });
+  await app.register(simulationRoutes, { prefix: '/api/simulation' });
+  await app.register(reportRoutes, { prefix: '/api/reports' });
+  await app.register(dashboardPlugin);
+}
+
+/** GET /health: liveness, version and whether the database can be read and written. */
+function registerHealth(app: AppInstance): void {
+  const { storage } = app;
   app.get(
     '/health',
     { schema: { tags: ['health'], summary: 'Liveness, version and database health', response: { 200: HealthResponseSchema, 503: HealthUnhealthyResponseSchema } } },
@@ -146,11 +175,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return { status: 'ok' as const, version, timestamp };
     }
   );
-  await app.register(scenarioRoutes, { prefix: '/api/scenarios' });
-  await app.register(trainingRoutes, { prefix: '/api/training' });
-  await app.register(modelRoutes, { prefix: '/api/models' });
-  await app.register(simulationRoutes, { prefix: '/api/simulation' });
-  await app.register(reportRoutes, { prefix: '/api/reports' });
-  await app.register(dashboardPlugin);
-  return app;
 }

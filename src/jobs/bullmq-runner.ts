@@ -31,7 +31,7 @@ function connect(url: string): Redis {
 }
 
 /** Settings (not a client) for the connections BullMQ creates, so it also closes them. */
-function connectionOptions(url: string): RedisOptions {
+export function connectionOptions(url: string): RedisOptions {
   const u = new URL(url);
   return {
     host: u.hostname,

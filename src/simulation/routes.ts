@@ -9,9 +9,9 @@ import {
   SimulationResultSchema,
   type SimulationResult
 } from '../contracts/simulation.js';
-import { notFound } from '../errors.js';
+import { notFound, ServiceBusyError } from '../errors.js';
 
-const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 422: ErrorResponseSchema, 500: ErrorResponseSchema };
+const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 422: ErrorResponseSchema, 500: ErrorResponseSchema, 503: ErrorResponseSchema };
 
 /** Simulation routes of docs/protocol.md §2. */
 export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -28,7 +28,13 @@ export const simulationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     async (request, reply) => {
-      const result = await simulations.run(request.body);
+      let result;
+      try {
+        result = await simulations.run(request.body);
+      } catch (error) {
+        if (error instanceof ServiceBusyError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
       reply.code(201);
       return result;
     }

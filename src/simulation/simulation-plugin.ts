@@ -7,11 +7,11 @@ declare module 'fastify' {
   }
 }
 
-/** Simulations borrow the training runner while it has idle capacity, else use their own. */
+/** Simulations borrow this process's training runner while it has idle capacity, else use their own. */
 export const simulationPlugin = fp(
   async (app) => {
-    const { training, simulation } = app.jobs;
-    const pickRunner = () => (training.hasIdleCapacity ? training : simulation);
+    const { training, simulation, simulationMayBorrowTraining } = app.jobs;
+    const pickRunner = () => (simulationMayBorrowTraining && training?.hasIdleCapacity ? training : simulation);
     app.decorate(
       'simulations',
       new SimulationService({

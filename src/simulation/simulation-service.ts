@@ -1,10 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { MAX_SIMULATION_EPISODE_MONTHS, type RunSimulationBody, type SimulationResult } from '../contracts/simulation.js';
-import { notFound, ServiceError } from '../errors.js';
+import { notFound, ServiceBusyError, ServiceError } from '../errors.js';
+import { QueueTimeoutError } from '../jobs/queue-timeout.js';
 import type { SimulationOutcome } from '../hrl/index.js';
 import type { Storage } from '../storage/index.js';
 import type { JobOutcome, JobRunner } from '../jobs/job-runner.js';
+
+/** What a simulation refused for want of a trainer is told to wait before trying again. */
+export const NO_TRAINER_RETRY_AFTER_S = 10;
 
 /** Sortable and unique even for requests in the same millisecond: time prefix plus 64 random bits. */
 export const newSimulationId = (): string => `sim_${Date.now().toString(36)}_${randomBytes(8).toString('hex')}`;
@@ -90,6 +94,13 @@ export class SimulationService {
     try {
       outcome = await this.#runner().submit({ kind: 'simulate', model: model.model, config, episodes: numEpisodes, seed }).outcome;
     } catch (error) {
+      if (error instanceof QueueTimeoutError) {
+        throw new ServiceBusyError(
+          'HRL_NO_TRAINER',
+          `no trainer took the simulation within ${error.waitedMs} ms (HRL_SIMULATION_QUEUE_MS): every trainer is busy or none is running; try again later`,
+          NO_TRAINER_RETRY_AFTER_S
+        );
+      }
       this.#log.error({ err: error, model_name: model.name }, 'simulation failed');
       throw new ServiceError(500, 'HRL_SIMULATION_FAILED', `simulation failed: ${(error as Error).message}`);
     }

@@ -1,30 +1,13 @@
 import path from 'node:path';
 import fp from 'fastify-plugin';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { createStorage, openStorage, type Storage } from './database.js';
+import { openStorage, type Storage } from './database.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { migrateToLatest } from './migrations.js';
-import type { DatabaseSchema } from './schema.js';
+import { openPostgresStorage } from './postgres.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     storage: Storage;
   }
-}
-
-// Interim PostgreSQL opener until storage/postgres.ts lands (openPostgresStorage).
-async function openPostgres(url: string): Promise<Storage> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  pool.on('error', () => {});
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-  return createStorage(db);
 }
 
 /**
@@ -36,7 +19,7 @@ export const storagePlugin = fp(
     let storage: Storage;
     let lock: ReturnType<typeof lockDataDir> | null = null;
     if (app.config.databaseUrl !== '') {
-      storage = await openPostgres(app.config.databaseUrl);
+      storage = await openPostgresStorage(app.config.databaseUrl, { onError: (error) => app.log.warn({ err: error }, 'PostgreSQL connection error') });
     } else {
       lock = lockDataDir(app.config.dataDir);
       try {

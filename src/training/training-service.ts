@@ -4,11 +4,34 @@ import type { EventBus, PublishRequest } from '../bus/event-bus.js';
 import type { FinalMetrics, RunEventType } from '../contracts/events.js';
 import { MAX_SEED, type Run, type StartTrainingRequest } from '../contracts/training.js';
 import { conflict, notFound, ServiceBusyError } from '../errors.js';
-import { resolveTrainingSettings, type EpisodeMetrics, type HrlModel } from '../hrl/index.js';
+import { resolveTrainingSettings, type EpisodeMetrics, type HrlModel, type ScenarioConfig } from '../hrl/index.js';
 import { ActiveRunConflictError, ConflictError, ModelNameReservedError, type RunRecord, type Storage } from '../storage/index.js';
-import type { TrainOutcome } from './messages.js';
+import type { TrainJob, TrainOutcome } from './messages.js';
 import { RollingMetrics, progressBatchMs } from './progress.js';
 import { JobCancelledError, JobFailedError, type JobHandle, type JobOutcome, type JobRunner, type JobUpdate } from '../jobs/job-runner.js';
+
+/** What the routes and the gateway need of training, whichever process executes the runs. */
+export interface Training {
+  start(body: StartTrainingRequest): Promise<{ run: RunRecord; status: 'started' | 'queued' }>;
+  stop(runId?: string): Promise<{ run: RunRecord; status: 'stopping' | 'stopped' }>;
+  /** The run shown by the original's status route: an active one, else the most recent. */
+  currentOrLatest(): Promise<RunRecord | undefined>;
+  /** The live view of a run when this process holds it, else undefined (storage has it). */
+  activeRecord(runId: string): RunRecord | undefined;
+  /** Runs this process holds (admitted and not yet ended here). */
+  readonly activeCount: number;
+  /** Graceful shutdown: stops the runs this process executes and waits for their terminal events. */
+  stopAll(): Promise<void>;
+}
+
+/** Hooks of the scaled deployment, where a run's end may be decided by another process. */
+export interface RunLifecycle {
+  /**
+   * Called before a run's terminal state is stored: false when another process already
+   * ended it (its stalled-run detection), so no second terminal event goes out.
+   */
+  claimEnd(record: RunRecord): Promise<boolean>;
+}
 
 export interface TrainingServiceOptions {
   storage: Storage;
@@ -21,6 +44,7 @@ export interface TrainingServiceOptions {
   /** Least time between two checkpoints of a run (save_interval is honoured up to this rate). */
   checkpointMinMs: number;
   log: FastifyBaseLogger;
+  lifecycle?: RunLifecycle;
 }
 
 /** What a client refused by a full run queue is told to wait before trying again. */
@@ -47,7 +71,7 @@ interface ActiveRun {
 }
 
 /** Runs training jobs on the job runner and turns what workers report into runs, history and events. */
-export class TrainingService {
+export class TrainingService implements Training {
   readonly #storage: Storage;
   readonly #bus: EventBus;
   readonly #runner: JobRunner;
@@ -56,6 +80,7 @@ export class TrainingService {
   readonly #checkpointMinMs: number;
   readonly #log: FastifyBaseLogger;
   readonly #maxQueuedRuns: number;
+  readonly #lifecycle: RunLifecycle | undefined;
   readonly #active = new Map<string, ActiveRun>();
   /** Scenario name → run id of its active run (one active run per scenario). */
   readonly #activeByScenario = new Map<string, string>();
@@ -71,6 +96,7 @@ export class TrainingService {
     this.#maxQueuedRuns = options.maxQueuedRuns ?? Number.POSITIVE_INFINITY;
     this.#checkpointMinMs = options.checkpointMinMs;
     this.#log = options.log;
+    this.#lifecycle = options.lifecycle;
   }
 
   /** 503 when the run would wait for a worker and `queued` runs already do. */
@@ -114,96 +140,55 @@ export class TrainingService {
     }
     if (body.model_name !== undefined) {
       if (this.#reservedModelNames.has(body.model_name) || (await this.#storage.models.exists(body.model_name))) {
-        throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
+        throw modelExists(body.model_name);
       }
     }
     // Checked and reserved with no await in between, so two concurrent starts cannot both win.
     const activeId = this.#activeByScenario.get(body.scenario_name);
-    if (activeId) {
-      throw conflict('HRL_RUN_ACTIVE', `scenario ${JSON.stringify(body.scenario_name)} already has an active run (${activeId}); stop it first`);
-    }
-    if (body.model_name !== undefined && this.#reservedModelNames.has(body.model_name)) {
-      throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
-    }
+    if (activeId) throw runActive(body.scenario_name, activeId);
+    if (body.model_name !== undefined && this.#reservedModelNames.has(body.model_name)) throw modelExists(body.model_name);
     // Again with no await before the reservation, so concurrent starts here cannot overshoot:
     // every reserved run not yet running counts as waiting.
     let running = 0;
     for (const run of this.#active.values()) if (run.record.status === 'running') running++;
     this.#checkQueue(this.#activeByScenario.size - running);
-    const runId = newRunId();
-    this.#activeByScenario.set(body.scenario_name, runId);
-    if (body.model_name !== undefined) this.#reservedModelNames.add(body.model_name);
-
-    const now = new Date().toISOString();
     const startsNow = this.#runner.hasIdleCapacity;
-    // Without num_episodes the scenario's settings decide (training.auto budget, or its file count);
-    // the worker resolves the same settings from the same config and reports them when it starts.
-    const settings = resolveTrainingSettings(scenario.config, { episodes: body.num_episodes });
-    const record: RunRecord = {
-      run_id: runId,
-      scenario_name: body.scenario_name,
-      status: startsNow ? 'running' : 'queued',
-      num_episodes: settings.num_episodes,
-      episodes_completed: 0,
-      seed: body.seed ?? randomInt(0, MAX_SEED),
-      created_at: now,
-      started_at: startsNow ? now : null,
-      finished_at: null,
-      model_name: null,
-      latest_progress: null,
-      error: null,
-      save_interval: body.save_interval,
-      eval_episodes: body.eval_episodes,
-      requested_model_name: body.model_name ?? null,
-      config: scenario.config
-    };
-    let markEnded!: () => void;
-    const active: ActiveRun = {
-      record,
-      handle: null,
-      abort: new AbortController(),
-      metrics: new RollingMetrics(),
-      startedMs: Date.now(),
-      lastProgressMs: 0,
-      progressDirty: false,
-      progressTimer: null,
-      stopRequested: false,
-      chain: Promise.resolve(),
-      ended: new Promise<void>((r) => (markEnded = r)),
-      markEnded
-    };
+    const { record, job } = newRun(body, scenario.config, { checkpointMinMs: this.#checkpointMinMs, batchMs: this.#batchMs, startsNow });
+    this.#activeByScenario.set(body.scenario_name, record.run_id);
+    if (body.model_name !== undefined) this.#reservedModelNames.add(body.model_name);
+    const active = newActive(record);
     try {
       await this.#storage.runs.create(record);
     } catch (error) {
       this.#release(active);
-      // The database's admission rules hold across processes; same answers as the checks above.
-      if (error instanceof ActiveRunConflictError) {
-        throw conflict('HRL_RUN_ACTIVE', `scenario ${JSON.stringify(body.scenario_name)} already has an active run${error.activeRunId ? ` (${error.activeRunId})` : ''}; stop it first`);
-      }
-      if (error instanceof ModelNameReservedError) {
-        throw conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(body.model_name)} already exists; choose another model_name`);
-      }
-      throw error;
+      throw admissionError(error, body);
     }
-    this.#active.set(runId, active);
-    active.handle = this.#runner.submit(
-      {
-        kind: 'train',
-        config: scenario.config,
-        episodes: body.num_episodes,
-        seed: record.seed,
-        saveInterval: body.save_interval,
-        checkpointMinMs: this.#checkpointMinMs,
-        evalEpisodes: body.eval_episodes,
-        batchMs: this.#batchMs
-      },
-      { signal: active.abort.signal, onUpdate: (update) => this.#enqueue(active, () => this.#onUpdate(active, update)) }
-    );
+    this.#launch(active, job);
+    return { run: record, status: startsNow ? 'started' : 'queued' };
+  }
+
+  /**
+   * Executes a run another process admitted and stored (a trainer of the scaled
+   * deployment). Registered before it returns, so a stop right after finds it; resolves
+   * once the run has ended and its terminal event was handed to the bus.
+   */
+  adopt(record: RunRecord, job: TrainJob): Promise<void> {
+    const active = newActive({ ...record });
+    this.#activeByScenario.set(record.scenario_name, record.run_id);
+    this.#launch(active, job);
+    return active.ended;
+  }
+
+  #launch(active: ActiveRun, job: TrainJob): void {
+    this.#active.set(active.record.run_id, active);
+    active.handle = this.#runner.submit(job, {
+      signal: active.abort.signal,
+      onUpdate: (update) => this.#enqueue(active, () => this.#onUpdate(active, update))
+    });
     void active.handle.outcome.then(
       (outcome) => this.#enqueue(active, () => this.#onResult(active, { outcome })),
       (error: unknown) => this.#enqueue(active, () => this.#onResult(active, { error }))
     );
-    return { run: record, status: startsNow ? 'started' : 'queued' };
   }
 
   /** Stops a run (the only active one when no id is given). */
@@ -364,12 +349,13 @@ export class TrainingService {
     const finalMetrics = { ...run.metrics.final(outcome.evaluation), ...(outcome.baselines && { baselines: outcome.baselines }) };
     const modelName = outcome.model ? await this.#saveModel(run, outcome, finalMetrics) : null;
     if (outcome.stopped) return this.#finishStopped(run, modelName, outcome.episodesCompleted);
-    await this.#end(run, {
+    const ended = await this.#end(run, {
       status: 'completed',
       model_name: modelName,
       episodes_completed: outcome.episodesCompleted,
       ...(outcome.baselines && { baselines: outcome.baselines })
     });
+    if (!ended) return;
     await this.#publish(record, 'training_completed', {
       scenario_name: record.scenario_name,
       episodes_completed: outcome.episodesCompleted,
@@ -380,7 +366,7 @@ export class TrainingService {
   }
 
   async #finishStopped(run: ActiveRun, modelName: string | null, episodes: number): Promise<void> {
-    await this.#end(run, { status: 'stopped', model_name: modelName, episodes_completed: episodes });
+    if (!(await this.#end(run, { status: 'stopped', model_name: modelName, episodes_completed: episodes }))) return;
     await this.#publish(run.record, 'training_stopped', {
       scenario_name: run.record.scenario_name,
       episodes_completed: episodes,
@@ -390,7 +376,7 @@ export class TrainingService {
 
   async #finishFailed(run: ActiveRun, message: string, details: string): Promise<void> {
     const episodes = run.metrics.episode;
-    await this.#end(run, { status: 'failed', episodes_completed: episodes, error: `${message}: ${details.split('\n')[0]}` });
+    if (!(await this.#end(run, { status: 'failed', episodes_completed: episodes, error: `${message}: ${details.split('\n')[0]}` }))) return;
     await this.#publish(run.record, 'training_error', {
       message,
       details,
@@ -400,12 +386,27 @@ export class TrainingService {
   }
 
   /** Stores the final state and frees the scenario before the terminal event goes out (docs/protocol.md). */
-  async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error' | 'baselines'>>): Promise<void> {
+  async #end(run: ActiveRun, patch: Pick<Run, 'status' | 'episodes_completed'> & Partial<Pick<Run, 'model_name' | 'error' | 'baselines'>>): Promise<boolean> {
+    if (this.#lifecycle && !(await this.#claimEnd(run))) {
+      this.#release(run);
+      return false;
+    }
     Object.assign(run.record, patch, { finished_at: new Date().toISOString() });
     try {
       await this.#storage.runs.update(run.record.run_id, { ...patch, finished_at: run.record.finished_at });
     } finally {
       this.#release(run);
+    }
+    return true;
+  }
+
+  /** A failing claim (Redis unreachable) counts as won: the run must end rather than stay running. */
+  async #claimEnd(run: ActiveRun): Promise<boolean> {
+    try {
+      return await this.#lifecycle!.claimEnd(run.record);
+    } catch (error) {
+      this.#log.error({ err: error, run_id: run.record.run_id }, 'could not claim the end of the run; ending it here');
+      return true;
     }
   }
 
@@ -451,6 +452,79 @@ export class TrainingService {
       this.#log.error({ err: error, run_id: run.run_id, type }, 'could not publish run event');
     }
   }
+}
+
+export const modelExists = (name: string) => conflict('HRL_MODEL_EXISTS', `model ${JSON.stringify(name)} already exists; choose another model_name`);
+const runActive = (scenario: string, runId: string | undefined) =>
+  conflict('HRL_RUN_ACTIVE', `scenario ${JSON.stringify(scenario)} already has an active run${runId ? ` (${runId})` : ''}; stop it first`);
+
+/**
+ * A run's record refused by the database's admission rules (they hold across processes)
+ * gets the same 409s as the checks made before it; any other error is returned as is.
+ */
+export function admissionError(error: unknown, body: StartTrainingRequest): unknown {
+  if (error instanceof ActiveRunConflictError) return runActive(body.scenario_name, error.activeRunId);
+  if (error instanceof ModelNameReservedError) return modelExists(body.model_name ?? '');
+  return error;
+}
+
+/** A new run's record and its training job, the same wherever it is admitted and executed. */
+export function newRun(
+  body: StartTrainingRequest,
+  config: ScenarioConfig,
+  options: { checkpointMinMs: number; batchMs: number; startsNow: boolean }
+): { record: RunRecord; job: TrainJob } {
+  const now = new Date().toISOString();
+  // Without num_episodes the scenario's settings decide (training.auto budget, or its file count);
+  // the worker resolves the same settings from the same config and reports them when it starts.
+  const settings = resolveTrainingSettings(config, { episodes: body.num_episodes });
+  const record: RunRecord = {
+    run_id: newRunId(),
+    scenario_name: body.scenario_name,
+    status: options.startsNow ? 'running' : 'queued',
+    num_episodes: settings.num_episodes,
+    episodes_completed: 0,
+    seed: body.seed ?? randomInt(0, MAX_SEED),
+    created_at: now,
+    started_at: options.startsNow ? now : null,
+    finished_at: null,
+    model_name: null,
+    latest_progress: null,
+    error: null,
+    save_interval: body.save_interval,
+    eval_episodes: body.eval_episodes,
+    requested_model_name: body.model_name ?? null,
+    config
+  };
+  const job: TrainJob = {
+    kind: 'train',
+    config,
+    episodes: body.num_episodes,
+    seed: record.seed,
+    saveInterval: body.save_interval,
+    checkpointMinMs: options.checkpointMinMs,
+    evalEpisodes: body.eval_episodes,
+    batchMs: options.batchMs
+  };
+  return { record, job };
+}
+
+function newActive(record: RunRecord): ActiveRun {
+  let markEnded!: () => void;
+  return {
+    record,
+    handle: null,
+    abort: new AbortController(),
+    metrics: new RollingMetrics(),
+    startedMs: Date.now(),
+    lastProgressMs: 0,
+    progressDirty: false,
+    progressTimer: null,
+    stopRequested: false,
+    chain: Promise.resolve(),
+    ended: new Promise<void>((r) => (markEnded = r)),
+    markEnded
+  };
 }
 
 /** Sortable, unique even within one millisecond: time prefix plus 64 random bits. */

@@ -11,7 +11,7 @@ t.test('a worker that stops reporting is terminated by the watchdog, its job fai
   // Every accepted scenario reports at least every episode, so silence is provoked below the
   // routes' bounds: a million 1200-month simulation episodes, which send nothing until done.
   const model = new HrlTrainer(config, { seed: 1 }).toModel();
-  const silent = server.app.jobs.training.submit({ kind: 'simulate', model, config, episodes: 1_000_000, seed: 1 });
+  const silent = server.app.jobs.training!.submit({ kind: 'simulate', model, config, episodes: 1_000_000, seed: 1 });
   const failure = await silent.outcome.then(
     () => null,
     (error: unknown) => error
