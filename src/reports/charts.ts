@@ -254,14 +254,14 @@ export function layoutChart(spec: ChartSpec, width = 640, plotHeight = 220): Cha
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Inline SVG (no scripts, no external references). */
-export function chartSvg(g: ChartGeometry): string {
+/** Inline SVG (no scripts, no external references). `title: false` leaves the title to the page (a caption that wraps). */
+export function chartSvg(g: ChartGeometry, options: { title?: boolean } = {}): string {
   const { plot } = g;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" role="img" aria-label="${esc(g.title)}" font-family="DejaVu Sans, Verdana, sans-serif">`
   );
-  parts.push(`<text x="${g.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(g.title)}</text>`);
+  if (options.title !== false) parts.push(`<text x="${g.width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(g.title)}</text>`);
   for (const t of g.yTicks) {
     parts.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${t.at}" y2="${t.at}" stroke="#e3e3e3"/>`);
     parts.push(`<text x="${plot.left - 6}" y="${t.at + 4}" text-anchor="end" font-size="11">${esc(t.label)}</text>`);

@@ -16,6 +16,9 @@ export function escapeHtml(value: unknown): string {
 
 const e = escapeHtml;
 
+/** Chart width (px) of the phone layout: about a 375 px screen's content width. */
+const PHONE_CHART_WIDTH = 360;
+
 /**
  * A table that stays inside a phone's width: below 600 px each row becomes a block of
  * "label: value" lines (the label from data-label), so nothing scrolls sideways.
@@ -36,7 +39,7 @@ table{border-collapse:collapse;margin:.8em 0;font-size:.9em;max-width:100%}th,td
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th{background:#f3f3f3}.meta{color:#666}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5em,1fr));gap:.8em}
 .card{border:1px solid #ddd;border-radius:6px;padding:.6em .8em}.card b{display:block;font-size:1.25em}.card.alert{border-color:#d62728;background:#fff4f4}
-figure{margin:1em 0}svg{max-width:100%;height:auto;display:block}
+figure{margin:1em 0;max-width:640px}svg{max-width:100%;height:auto;display:block}figure .narrow{display:none}figcaption{font-weight:bold;text-align:center;margin-bottom:.2em}
 .desc{white-space:pre-wrap}.advice li{margin:.4em 0}.alert-text{color:#b00}
 dl.glossary dt{font-weight:bold;margin-top:.6em}dl.glossary dd{margin:0 0 0 1em}
 @media (max-width:600px){
@@ -47,6 +50,7 @@ table:not(.pairs) tr{border:1px solid #ddd;border-radius:6px;margin:.5em 0;paddi
 table:not(.pairs) td{border:0;padding:.1em 0;text-align:right;white-space:normal}
 table:not(.pairs) td::before{content:attr(data-label);float:left;font-weight:bold;padding-right:.6em;text-align:left}
 table.pairs td.num{white-space:normal}
+figure .wide{display:none}figure .narrow{display:block}
 }`;
 
 function summary(d: PreparedReport): string {
@@ -114,7 +118,14 @@ ${table(['measure', 'mean', 'std'], averageRows(s, m))}
 }
 
 function charts(d: PreparedReport): string {
-  return `<section id="charts"><h2>Charts</h2><p>${e(BANDS_NOTE)}</p>${d.charts.map((c) => `<figure>${chartSvg(layoutChart(c))}</figure>`).join('\n')}</section>`;
+  // Each chart twice: laid out for a page and for a phone (CSS shows one), so a phone's
+  // chart text is not a scaled-down page chart's.
+  return `<section id="charts"><h2>Charts</h2><p>${e(BANDS_NOTE)}</p>${d.charts
+    .map(
+      (c) =>
+        `<figure><figcaption>${e(c.title)}</figcaption><div class="wide">${chartSvg(layoutChart(c), { title: false })}</div><div class="narrow">${chartSvg(layoutChart(c, PHONE_CHART_WIDTH, 200), { title: false })}</div></figure>`
+    )
+    .join('\n')}</section>`;
 }
 
 function strategy(d: PreparedReport): string {
