@@ -22,7 +22,11 @@ import type { TrainingSettings } from './settings.js';
 export const EXECUTOR_INPUT = OBS_SIZE + 1 + 2;
 export const STRATEGIST_INPUT = 5;
 export const ACTION_SIZE = 3;
-/** [target_invest_ratio, safety_buffer]; model format 1 also had an `aggressiveness` that nothing used. */
+/**
+ * The strategist's plan for its period, [invest_share, consume_scale] (format 3): the share of the
+ * non-consumed budget to invest (the rest is saved) and the factor on the expected expense to budget
+ * for consumption. The plan IS the executor's prior, so a goal changes what the executor does.
+ */
 export const GOAL_SIZE = 2;
 
 /** Hyper-parameters not in the scenario file or the resolved settings (docs/model.md explains each). */
@@ -37,12 +41,14 @@ export const HYPER = {
   initLogStd: -0.5,
   minLogStd: -3,
   maxLogStd: 1,
-  /** Training-only executor term: −investBonus·|a_invest − target_invest_ratio| per month (normalized units). */
-  investBonus: 0.02,
-  /** Training-only executor term: −bufferBonus·max(0, safety_buffer − cash)/income per month. */
-  bufferBonus: 0.02,
-  /** Safety-buffer goals range over [0, maxBufferMonths] months of income. */
-  maxBufferMonths: 3,
+  /**
+   * Whether the executor's return is cut at period ends and continued with the strategist's value
+   * (format 2's option-style bootstrap). Off: measured with goals as the prior, the executor's own
+   * whole-episode GAE beat it on all four scenarios tried (docs/model.md, "How the levels connect").
+   */
+  periodBootstrap: false as boolean,
+  /** consume_scale = 2^tanh(u₁): the plan budgets between half and twice the expected expense. */
+  consumeScaleRange: 2,
 } as const;
 for (const v of Object.values(HYPER)) if (Array.isArray(v)) Object.freeze(v);
 Object.freeze(HYPER);
@@ -90,12 +96,21 @@ export function expectedExpenseShare(env: BudgetEnv): number {
   return Math.min(1, (env.env.variable_expense_mean * price) / budget);
 }
 
-export function priorLogits(e: number, out: Float64Array): void {
-  const rest = Math.log(Math.max(PRIOR_FLOOR, (1 - e) / 2));
-  out[0] = rest;
-  out[1] = rest;
-  out[2] = Math.log(Math.max(PRIOR_FLOOR, e));
+/**
+ * Logits of the plan [(1 − c)·s, (1 − c)·(1 − s), c] with c = min(1, consumeScale·e): budget
+ * consumeScale times the expected expense, invest `investShare` of the rest and save the remainder.
+ * The neutral goal (s = 0.5, scale 1, a fresh strategist's) is the textbook budget.
+ */
+export function priorLogits(e: number, out: Float64Array, investShare = 0.5, consumeScale = 1): void {
+  const c = Math.min(1, consumeScale * e);
+  const rest = 1 - c;
+  out[0] = Math.log(Math.max(PRIOR_FLOOR, rest * investShare));
+  out[1] = Math.log(Math.max(PRIOR_FLOOR, rest * (1 - investShare)));
+  out[2] = Math.log(Math.max(PRIOR_FLOOR, c));
 }
+
+/** The neutral goal: the plan of a fresh strategist, and the flat ablation's fixed plan. */
+export const NEUTRAL_GOAL: readonly [number, number] = Object.freeze([0.5, 1]) as readonly [number, number];
 
 /** One softmax from logits to [invest, save, consume]. */
 export function softmax3(z: ArrayLike<number>, out: Float64Array): void {
@@ -176,7 +191,7 @@ export class HrlAgent {
   private readonly zs = new Float64Array(GOAL_SIZE);
   readonly action = new Float64Array(ACTION_SIZE);
   private readonly prevAction = new Float64Array(ACTION_SIZE);
-  /** [target_invest_ratio, safety_buffer (euros)] */
+  /** [invest_share, consume_scale] of the current period */
   readonly goal = new Float64Array(GOAL_SIZE);
 
   constructor(config: ScenarioConfig, settings: TrainingSettings, rng: Rng, norm: Normalization = normalizationFor(config), mode: AgentMode = 'hrl') {
@@ -212,8 +227,9 @@ export class HrlAgent {
     x[6] = o[OBS.monthsRemaining] / this.norm.months;
     x[7] = Math.asinh(o[OBS.portfolio] / (4 * m));
     x[8] = (month % this.highPeriod) / this.highPeriod;
-    x[9] = this.goal[0];
-    x[10] = this.goal[1] / m;
+    // The goal encoded so the neutral plan is 0: 2s − 1 and log₂(consume_scale).
+    x[9] = 2 * this.goal[0] - 1;
+    x[10] = Math.log2(this.goal[1]);
   }
 
   private setGoal(): void {
@@ -224,7 +240,7 @@ export class HrlAgent {
     }
     const z = this.zs;
     this.goal[0] = sigmoid(z[0]);
-    this.goal[1] = HYPER.maxBufferMonths * sigmoid(z[1]) * this.norm.money;
+    this.goal[1] = Math.pow(HYPER.consumeScaleRange, Math.tanh(z[1]));
   }
 
   /**
@@ -246,7 +262,7 @@ export class HrlAgent {
     let periodReturn = 0; // Σ γ^k r_k (normalized) over the current period
     let periodDiscount = 1; // γ^(months so far in the period)
     let decided = false;
-    if (!hrl) this.goal.fill(0);
+    if (!hrl) this.goal.set(NEUTRAL_GOAL);
     while (!env.done) {
       if (hrl && env.month % this.highPeriod === 0) {
         this.strategistFeatures(env, env.month === 0 ? 1 : cashPositive / env.month);
@@ -255,7 +271,7 @@ export class HrlAgent {
           // Close the previous period: the strategist's step reward, and the executor's segment,
           // whose return continues with the strategist's value of this decision state.
           this.strategist.rewardAt(this.strategist.size - 2, periodReturn, false, 0, periodDiscount);
-          this.executor.endSegment(this.strategist.lastValue);
+          if (HYPER.periodBootstrap) this.executor.endSegment(this.strategist.lastValue);
         }
         this.setGoal();
         if (goals) goals.push([this.goal[0], this.goal[1]]);
@@ -266,18 +282,17 @@ export class HrlAgent {
       env.observe(this.obs);
       this.executorFeatures(env.month);
       this.executor.act(this.xe, this.ze, sample, learn);
-      priorLogits(expectedExpenseShare(env), this.prior);
+      priorLogits(expectedExpenseShare(env), this.prior, this.goal[0], this.goal[1]);
+      const planInvest = Math.exp(this.prior[0]);
       this.prior[0] += this.ze[0];
       this.prior[1] += this.ze[1];
       this.prior[2] += this.ze[2];
       softmax3(this.prior, this.action);
       const a = this.action;
       const r = env.step(a[0], a[1], a[2]);
-      const goalGap = Math.abs(a[0] - this.goal[0]);
+      const goalGap = Math.abs(a[0] - planInvest);
       if (learn) {
-        let rl = r * scale;
-        if (hrl) rl -= HYPER.investBonus * goalGap + (HYPER.bufferBonus * Math.max(0, this.goal[1] - env.cash)) / this.norm.money;
-        this.executor.reward(rl, env.done);
+        this.executor.reward(r * scale, env.done);
         periodReturn += periodDiscount * r * scale;
         periodDiscount *= g;
       }

@@ -22,7 +22,7 @@ const NetworkSchema = Type.Object(
 );
 
 /** The model format this build writes and reads. */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 
 export const HrlModelSchema = Type.Object(
   {
@@ -96,6 +96,11 @@ export function loadModel(json: unknown): HrlModel {
   if (m.version === 1) {
     throw new ModelFormatError(
       `model.version 1 is no longer supported (this build reads version ${MODEL_VERSION}): version 1 models were trained on the low-level reward alone, with three goal inputs of which one fed nothing and no recorded training settings; retrain the scenario to get a version ${MODEL_VERSION} model`,
+    );
+  }
+  if (m.version === 2) {
+    throw new ModelFormatError(
+      `model.version 2 is no longer supported (this build reads version ${MODEL_VERSION}): in version 2 the executor's prior was a fixed budget and the strategist's goals (invest target, safety buffer in euros) only fed training-only terms; in version ${MODEL_VERSION} the goal is the executor's prior (invest share, consume scale), so the same weights would act differently; retrain the scenario to get a version ${MODEL_VERSION} model`,
     );
   }
   if (m.version !== MODEL_VERSION) throw new ModelFormatError(`model.version ${JSON.stringify(m.version)} is not supported (this build reads version ${MODEL_VERSION})`);

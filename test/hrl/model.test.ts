@@ -24,8 +24,9 @@ t.test('loadModel rejects malformed models with a clear message', async (t) => {
   const clone = (): Record<string, any> => JSON.parse(JSON.stringify(model));
   t.throws(() => loadModel('x'), /must be a JSON object/);
   t.throws(() => loadModel({ ...clone(), format: 'pickle' }), /model.format must be "hrl-finance-model"/);
-  t.throws(() => loadModel({ ...clone(), version: 3 }), /version 3 is not supported \(this build reads version 2\)/);
-  t.throws(() => loadModel({ ...clone(), version: 1 }), /model.version 1 is no longer supported \(this build reads version 2\).*retrain/);
+  t.throws(() => loadModel({ ...clone(), version: 4 }), /version 4 is not supported \(this build reads version 3\)/);
+  t.throws(() => loadModel({ ...clone(), version: 1 }), /model.version 1 is no longer supported \(this build reads version 3\).*retrain/);
+  t.throws(() => loadModel({ ...clone(), version: 2 }), /model.version 2 is no longer supported \(this build reads version 3\).*retrain/);
   const noSettings = clone();
   delete noSettings.training_settings;
   t.throws(() => loadModel(noSettings), /training_settings/);
