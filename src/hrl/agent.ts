@@ -1,17 +1,15 @@
-// The two-level agent: a strategist that sets a goal every `high_period`
+// The two-level agent: a strategist that sets a plan every `high_period`
 // months and an executor that allocates each month's budget given the
-// observation and the goal. Both are Gaussian PPO learners; the executor's
+// observation and the plan. Both are Gaussian PPO learners; the executor's
 // Gaussian lives in logit space and is mapped onto the simplex by ONE softmax
-// (defect 1), the strategist's goal components by sigmoids.
+// (defect 1), the strategist's goal components by sigmoid and tanh.
 //
 // Both levels value the same thing, the episode reward users read (monthly
 // reward incl. λ and μ), discounted per month by the same γ: the strategist's
-// period reward is the discounted sum of its months, and the executor's return
-// ends at each period boundary where it continues with the strategist's value
-// of the next decision state (option-style bootstrap). The executor therefore
-// needs only a period's horizon of its own; the long horizon is carried by
-// the strategist's value, and the goals tie the executor to its plan through
-// two training-only terms (never part of the reported reward).
+// period reward is the discounted sum of its months. The strategist's goal is
+// the executor's prior (the plan [invest_share, consume_scale]), so it changes
+// what the executor does without any extra reward term, and the executor is a
+// residual policy on that plan.
 import type { ScenarioConfig } from './config.js';
 import { BudgetEnv, OBS, OBS_SIZE } from './env.js';
 import { GaussianPpo, type PpoOptions } from './ppo.js';
@@ -53,7 +51,7 @@ export const HYPER = {
 for (const v of Object.values(HYPER)) if (Array.isArray(v)) Object.freeze(v);
 Object.freeze(HYPER);
 
-/** hrl: both levels (the product). flat: the executor alone, goals zero, no period bootstrap (the ablation baseline). */
+/** hrl: both levels (the product). flat: the executor alone on the neutral plan (the ablation baseline). */
 export type AgentMode = 'hrl' | 'flat';
 
 /**
@@ -268,8 +266,8 @@ export class HrlAgent {
         this.strategistFeatures(env, env.month === 0 ? 1 : cashPositive / env.month);
         this.strategist.act(this.xs, this.zs, sample, learn);
         if (decided && learn) {
-          // Close the previous period: the strategist's step reward, and the executor's segment,
-          // whose return continues with the strategist's value of this decision state.
+          // Close the previous period: the strategist's step reward (and, with periodBootstrap, the
+          // executor's segment, whose return would continue with the strategist's value here).
           this.strategist.rewardAt(this.strategist.size - 2, periodReturn, false, 0, periodDiscount);
           if (HYPER.periodBootstrap) this.executor.endSegment(this.strategist.lastValue);
         }
