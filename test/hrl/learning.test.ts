@@ -4,7 +4,7 @@
 import t from 'tap';
 import { normalizeScenarioConfig } from '../../src/hrl/config.js';
 import { train } from '../../src/hrl/trainer.js';
-import { compareWithBaselines, evaluateModel, heldOutSeed } from '../../src/hrl/baselines.js';
+import { compareWithBaselines, evaluateModel, heldOutSeed, meanGoal, SELECTION_EPISODES } from '../../src/hrl/baselines.js';
 
 const config = normalizeScenarioConfig({
   environment: {
@@ -34,5 +34,9 @@ t.test('1500 episodes on a 24-month scenario learn a plan far above the untraine
   const c = cmp.summary.best_constant.mean;
   t.ok(cmp.summary.diff_constant.mean > -0.02 * Math.abs(c), `learned − best constant ${JSON.stringify(cmp.summary.diff_constant)} (constant ${c.toFixed(2)})`);
   t.ok(trained.model.executor.log_std.every((s) => s < -0.5), 'the executor became more certain than at init (−0.5)');
+  // The strategist's plan is the executor's prior: it must have moved off the neutral [0.5, 1].
+  const goal = meanGoal(trained.model, config, evalSeed, 200, SELECTION_EPISODES);
+  const moved = Math.abs(goal[0] - 0.5) + Math.abs(Math.log2(goal[1]));
+  t.ok(moved > 0.1, `mean plan [${goal.map((x) => x.toFixed(3))}] moved off the neutral [0.5, 1] (measured [0.638, 0.693])`);
   for (const v of [...trained.model.executor.policy, ...trained.model.strategist.value]) if (!Number.isFinite(v)) t.fail('non-finite weight');
 });
