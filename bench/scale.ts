@@ -1,8 +1,9 @@
 // Scale-out benchmark (issue 10): the scaled deployment (gateways and trainers over Redis and
 // PostgreSQL) against the embedded single process, in one run.
 //   npm run bench:scale -- [--clients 1000] [--seconds 20] [--train-seconds 30] [--out bench/results/scale.json]
-// (1) publish→receive latency at 20 events/s (a real run, HRL_PROGRESS_HZ=20) to N clients:
-//     embedded (memory bus) vs through the Redis bus (the trainer publishes, a gateway delivers);
+// (1) publish→receive latency at 20 events/s to N clients: the embedded process publishing
+//     to its own clients (memory bus) vs a publisher process (as a trainer) through the Redis
+//     bus to a gateway's clients (bench/scale-publisher.ts);
 // (2) N clients on one gateway vs split over two: deliveries per server CPU-second;
 // (3) two concurrent runs on one trainer vs two trainers (HRL_WORKERS=1 each): episodes/s.
 // Every figure is written with the machine's core count and the load average when measured.
@@ -16,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { nowMs } from './fanout/common.js';
 
 const arg = (name: string, fallback: number | string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,9 +75,30 @@ async function spawnServer(env: Record<string, string>): Promise<Proc> {
   });
   return { child, url };
 }
+/** The publisher child (bench/scale-publisher.ts): the embedded server itself, or a Redis bus publisher. */
+async function spawnPublisher(mode: 'embedded' | 'redis', env: Record<string, string>): Promise<{ child: ChildProcess; url: string; publish(run: string, scenario: string): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('bench/scale-publisher.ts', root).pathname, mode], {
+    env: { ...process.env, HRL_RATE_LIMIT: '0', HRL_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+  });
+  children.push(child);
+  const ready = await new Promise<{ url: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string }));
+    child.once('exit', (code) => reject(new Error(`publisher exited ${code}`)));
+  });
+  return {
+    child,
+    url: ready.url,
+    publish: (run, scenario) =>
+      new Promise<void>((resolve) => {
+        child.once('message', () => resolve());
+        child.send({ cmd: 'publish', run, scenario, seconds: SECONDS, hz: HZ });
+      })
+  };
+}
+const scaledEnv = () => ({ HRL_DATABASE_URL: dbUrl, HRL_REDIS_URL: REDIS_URL, HRL_REDIS_PREFIX: prefix });
 const scaled = (role: string, extra: Record<string, string> = {}) =>
-  spawnServer({ HRL_ROLE: role, HRL_DATABASE_URL: dbUrl, HRL_REDIS_URL: REDIS_URL, HRL_REDIS_PREFIX: prefix, HRL_WORKERS: '1', HRL_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hrl-bench-')), ...extra });
-const embedded = () => spawnServer({ HRL_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hrl-bench-')), HRL_WORKERS: '2' });
+  spawnServer({ HRL_ROLE: role, ...scaledEnv(), HRL_WORKERS: '1', HRL_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hrl-bench-')), ...extra });
 async function stopAll(...procs: Proc[]): Promise<void> {
   await Promise.all(
     procs.map(async (p) => {
@@ -123,7 +146,7 @@ async function connectFleet(wsUrls: string[], clients: number, scenario: string)
             else if (m.type === 'subscription_confirmed') resolve();
             else if (typeof m.seq === 'number' && fleet.measuring) {
               fleet.deliveries++;
-              fleet.latencies.push(Date.now() - Date.parse(m.ts));
+              fleet.latencies.push(nowMs() - m.data.elapsed_time);
             }
           });
           ws.once('error', reject);
@@ -136,30 +159,35 @@ async function connectFleet(wsUrls: string[], clients: number, scenario: string)
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A run publishing at HZ to `clients` on the given gateways; latency and deliveries per server CPU-second over SECONDS. */
-async function measureDelivery(startOn: string, wsUrls: string[], serverPids: number[], scenario: string, seed: number) {
-  const fleet = await connectFleet(wsUrls, CLIENTS, scenario);
-  const runId = await startRun(startOn, scenario, seed);
-  await sleep(3000); // the run starts and reaches its publishing rate
+/** `clients` on the given gateways while the publisher sends HZ events/s for SECONDS: latency, deliveries per server CPU-second. */
+async function measureDelivery(publisher: Awaited<ReturnType<typeof spawnPublisher>>, wsUrls: string[], serverPids: number[], run: string) {
+  const fleet = await connectFleet(wsUrls, CLIENTS, 'bench');
+  await sleep(1000);
   const cpu0 = serverPids.map(cpuSeconds);
   fleet.measuring = true;
   const t0 = Date.now();
-  await sleep(SECONDS * 1000);
+  await publisher.publish(run, 'bench');
+  // Every delivery counts, late ones too (up to 30 s after the last publish): a loaded
+  // gateway shows as latency, not as a lower count.
+  const expected = SECONDS * HZ * CLIENTS;
+  for (const deadline = Date.now() + 30_000; fleet.deliveries < expected && Date.now() < deadline; ) await sleep(100);
   fleet.measuring = false;
   const wall = (Date.now() - t0) / 1000;
   const cpu = serverPids.map(cpuSeconds).reduce((s, v, i) => s + v - cpu0[i]!, 0);
-  await stopRun(startOn, runId);
   fleet.close();
   const sorted = fleet.latencies.sort((a, b) => a - b);
+  const r = (v: number) => Number(v.toFixed(2));
   return {
     clients: CLIENTS,
     gateways: wsUrls.length,
+    events_published: SECONDS * HZ,
     deliveries: fleet.deliveries,
+    expected_deliveries: SECONDS * HZ * CLIENTS,
     deliveries_per_s: Math.round(fleet.deliveries / wall),
-    server_cpu_s: Number(cpu.toFixed(2)),
+    server_cpu_s: r(cpu),
     deliveries_per_server_cpu_s: Math.round(fleet.deliveries / cpu),
-    p50_ms: pct(sorted, 50),
-    p99_ms: pct(sorted, 99),
+    p50_ms: r(pct(sorted, 50)),
+    p99_ms: r(pct(sorted, 99)),
     cores,
     load_average: load()
   };
@@ -182,22 +210,19 @@ async function episodesPerSecond(base: string, runIds: string[], seconds: number
 await admin(`CREATE DATABASE ${dbName}`);
 const results: Record<string, unknown> = { cores, clients: CLIENTS, seconds: SECONDS, events_per_s: HZ, started_at: new Date().toISOString() };
 try {
-  // Embedded single process.
-  const one = await embedded();
-  await post(one.url, '/api/scenarios/import?name=a', yaml, 'application/yaml');
-  await post(one.url, '/api/scenarios/import?name=b', yaml, 'application/yaml');
-  const embeddedDelivery = await measureDelivery(one.url, [`${one.url.replace('http', 'ws')}/ws`], [one.child.pid!], 'a', 1);
+  // Embedded single process: it publishes (bus → SQLite → its own /ws) and serves the clients.
+  const one = await spawnPublisher('embedded', { HRL_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'hrl-bench-')), HRL_WORKERS: '1' });
+  const embeddedDelivery = await measureDelivery(one, [`${one.url.replace('http', 'ws')}/ws`], [one.child.pid!], 'bench_embedded');
   console.log('embedded', embeddedDelivery);
-  await stopAll(one);
+  one.child.kill('SIGKILL');
 
-  // Scaled: two gateways, one trainer (then a second one for (3)).
-  const [ga, gb, t1] = await Promise.all([scaled('gateway'), scaled('gateway'), scaled('trainer')]);
-  await post(ga!.url, '/api/scenarios/import?name=a', yaml, 'application/yaml');
-  await post(ga!.url, '/api/scenarios/import?name=b', yaml, 'application/yaml');
+  // Scaled: two gateways and one trainer; a publisher process stands for the trainer's publishing.
+  const [ga, gb, t1, publisher] = await Promise.all([scaled('gateway'), scaled('gateway'), scaled('trainer'), spawnPublisher('redis', scaledEnv())]);
+  for (const name of ['a', 'b', 'c', 'd']) await post(ga!.url, `/api/scenarios/import?name=${name}`, yaml, 'application/yaml');
   const ws = (p: Proc) => `${p.url.replace('http', 'ws')}/ws`;
-  const redisOne = await measureDelivery(ga!.url, [ws(ga!)], [ga!.child.pid!], 'a', 2);
+  const redisOne = await measureDelivery(publisher!, [ws(ga!)], [ga!.child.pid!], 'bench_one');
   console.log('redis, one gateway', redisOne);
-  const redisTwo = await measureDelivery(ga!.url, [ws(ga!), ws(gb!)], [ga!.child.pid!, gb!.child.pid!], 'a', 3);
+  const redisTwo = await measureDelivery(publisher!, [ws(ga!), ws(gb!)], [ga!.child.pid!, gb!.child.pid!], 'bench_two');
   console.log('redis, two gateways', redisTwo);
   results.latency = {
     embedded: { p50_ms: embeddedDelivery.p50_ms, p99_ms: embeddedDelivery.p99_ms },
@@ -222,7 +247,7 @@ try {
   await Promise.all(runsOne.map((id) => stopRun(ga!.url, id)));
   const t2 = await scaled('trainer');
   await sleep(3000);
-  const runsTwo = [await startRun(ga!.url, 'a', 6), await startRun(ga!.url, 'b', 7)];
+  const runsTwo = [await startRun(ga!.url, 'c', 6), await startRun(ga!.url, 'd', 7)];
   const twoTrainers = await episodesPerSecond(ga!.url, runsTwo, TRAIN_SECONDS);
   await Promise.all(runsTwo.map((id) => stopRun(ga!.url, id)));
   results.trainers = {
@@ -234,7 +259,7 @@ try {
     load_average: load()
   };
   console.log('trainers', results.trainers);
-  await stopAll(ga!, gb!, t1!, t2);
+  await stopAll(ga!, gb!, t1!, t2, publisher!);
 } finally {
   children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
   await sleep(500);
