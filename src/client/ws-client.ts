@@ -223,6 +223,18 @@ export class HrlClient {
     return this.#stream({}, options);
   }
 
+  /**
+   * Skips the rest of the current backoff wait and tries to reconnect now, starting the
+   * backoff again from its first step: for a moment when the peer is likely back (a page
+   * regaining focus, the network returning). Does nothing unless a reconnect is waiting.
+   */
+  reconnectNow(): void {
+    if (this.#state !== 'reconnecting' || this.#socket !== undefined) return;
+    clearTimeout(this.#reconnectTimer);
+    this.#attempt = 0;
+    void this.#open();
+  }
+
   /** Round trip of an application-level ping, in ms. */
   async ping(): Promise<number> {
     await this.connect();

@@ -85,6 +85,22 @@ t.test('client against an in-process server', async (t) => {
     t.same(seqsOf(ofRun(scenarioEvents)), seqsOf(runEvents));
   });
 
+  t.test('reconnectNow() skips a long backoff wait, and does nothing while connected', async (t) => {
+    // A backoff of a minute: only reconnectNow can bring the client back within the test.
+    const client = new HrlClient({ url, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 } });
+    t.teardown(() => client.close());
+    await client.connect();
+    client.reconnectNow();
+    t.equal(client.state, 'open', 'a no-op while open');
+    const waiting = new Promise<number>((resolve) => client.on('reconnecting', ({ delay_ms }) => resolve(delay_ms)));
+    for (const ws of app.websocketServer.clients) ws.terminate();
+    t.equal(await waiting, 60_000, 'the client would wait a minute');
+    const reopened = new Promise<boolean>((resolve) => client.on('open', ({ reconnected }) => resolve(reconnected)));
+    client.reconnectNow();
+    t.equal(await reopened, true, 'reconnected at once');
+    t.equal(client.state, 'open');
+  });
+
   t.test('a scenario subscription only sees runs of that scenario', async (t) => {
     const client = new HrlClient({ url });
     t.teardown(() => client.close());
