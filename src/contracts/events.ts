@@ -81,7 +81,13 @@ export const TrainingCompletedDataSchema = Type.Object({
 export const TrainingStoppedDataSchema = Type.Object({
   scenario_name: ScenarioNameSchema,
   episodes_completed: Type.Integer({ minimum: 0 }),
-  model_name: Nullable(Type.String({ description: 'null when nothing was saved' }))
+  model_name: Nullable(Type.String({ description: 'null when nothing was saved' })),
+  // Optional only so events stored before it existed still validate; the service always sets it.
+  reason: Type.Optional(
+    Type.Union([Type.Literal('user'), Type.Literal('shutdown')], {
+      description: 'why the run stopped: `user` a stop request (POST /api/training/stop), `shutdown` the service shutting down'
+    })
+  )
 });
 
 export const TrainingErrorDataSchema = Type.Object({

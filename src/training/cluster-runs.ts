@@ -179,7 +179,8 @@ export class ClusterRuns implements RunLifecycle {
     await this.#storage.runs.update(run.run_id, { status, finished_at, episodes_completed: detail.episodes, error });
     const envelope = { run_id: run.run_id, scenario_name: run.scenario_name };
     if (status === 'stopped') {
-      await this.#bus.publish({ ...envelope, type: 'training_stopped', data: { scenario_name: run.scenario_name, episodes_completed: detail.episodes, model_name: null } });
+      // Only a stop request ends a run as stopped here (a queued run taken off the queue).
+      await this.#bus.publish({ ...envelope, type: 'training_stopped', data: { scenario_name: run.scenario_name, episodes_completed: detail.episodes, model_name: null, reason: 'user' } });
     } else {
       await this.#bus.publish({
         ...envelope,

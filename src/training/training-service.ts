@@ -63,6 +63,8 @@ interface ActiveRun {
   progressDirty: boolean;
   progressTimer: NodeJS.Timeout | null;
   stopRequested: boolean;
+  /** Who asked first: reported as training_stopped's `reason`. */
+  stopReason: 'user' | 'shutdown' | null;
   /** Serializes the handling of this run's worker messages (history, events, terminal). */
   chain: Promise<void>;
   /** Resolves once the run has ended and its terminal event was handed to the bus. */
@@ -210,6 +212,7 @@ export class TrainingService implements Training {
     }
     const run = active!;
     run.stopRequested = true;
+    run.stopReason ??= 'user';
     const wasQueued = run.handle?.state === 'queued';
     run.abort.abort();
     if (wasQueued) {
@@ -245,6 +248,7 @@ export class TrainingService implements Training {
     const runs = [...this.#active.values()];
     for (const run of runs) {
       run.stopRequested = true;
+      run.stopReason ??= 'shutdown';
       run.abort.abort();
     }
     await Promise.all(runs.map((r) => r.ended));
@@ -370,7 +374,8 @@ export class TrainingService implements Training {
     await this.#publish(run.record, 'training_stopped', {
       scenario_name: run.record.scenario_name,
       episodes_completed: episodes,
-      model_name: modelName
+      model_name: modelName,
+      ...(run.stopReason && { reason: run.stopReason })
     });
   }
 
@@ -521,6 +526,7 @@ function newActive(record: RunRecord): ActiveRun {
     progressDirty: false,
     progressTimer: null,
     stopRequested: false,
+    stopReason: null,
     chain: Promise.resolve(),
     ended: new Promise<void>((r) => (markEnded = r)),
     markEnded

@@ -27,7 +27,7 @@ t.test('SIGTERM during two active runs: both end with training_stopped and save 
   const stopped = await Promise.all(runIds.map((id) => client.terminal(id)));
   const closed = await client.closed;
   const exit = await server.exited;
-  for (const event of stopped) t.match(event, { type: 'training_stopped', data: { model_name: String } });
+  for (const event of stopped) t.match(event, { type: 'training_stopped', data: { model_name: String, reason: 'shutdown' } });
   t.equal(closed.code, 1001, 'the socket closed with 1001 after the terminal events');
   t.same(exit, { code: 0, signal: null });
 

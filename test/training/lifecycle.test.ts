@@ -67,6 +67,7 @@ t.test('a run goes started → progress → stopped when stopped over REST, and 
   t.match(stop.body.data, { status: 'stopping', run_id, scenario_name: 'balanced', total_episodes: 100_000 });
   const done = await c.terminal(run_id);
   t.equal(done.type, 'training_stopped');
+  t.equal(done.data.reason, 'user', 'stopped on request');
   t.ok(done.data.episodes_completed > 0);
   t.match(done.data.model_name, /^balanced-/);
   const progress = c.runEvents(run_id).filter((e) => e.type === 'training_progress');
@@ -168,7 +169,7 @@ t.test('runs beyond the worker pool wait in the queue; a queued run stopped befo
   const stop = await post('/api/training/stop', { run_id: q.run_id });
   t.match(stop, { status: 200, body: { data: { status: 'stopped', episodes_completed: 0 } } });
   const done = await c.terminal(q.run_id);
-  t.match(done, { type: 'training_stopped', seq: 1, data: { episodes_completed: 0, model_name: null } });
+  t.match(done, { type: 'training_stopped', seq: 1, data: { episodes_completed: 0, model_name: null, reason: 'user' } });
   t.same(c.runEvents(q.run_id).map((e) => e.type), ['training_stopped'], 'no training_started');
   t.match(await post('/api/training/stop'), { status: 409, body: { code: 'HRL_RUN_ID_REQUIRED' } });
   for (const run of [a, b]) await post('/api/training/stop', { run_id: run.run_id });
