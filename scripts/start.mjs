@@ -5,6 +5,8 @@
 //   node scripts/start.mjs --build   always compile src/ to dist/ and stamp the build
 //   node scripts/start.mjs --prepare compile only when dist/ is stale (`npm install`'s
 //                                    prepare: the client export works right after install)
+// Each also bundles the dashboard into dist/dashboard/ (scripts/build-dashboard.mjs): always
+// with --build, otherwise only when its own sources are newer than its bundle.
 //
 // Staleness is judged by modification times, one stat per file: dist/ is fresh when its
 // build stamp is newer than every file and folder under src/ and the build configuration.
@@ -15,6 +17,7 @@ import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildDashboard, dashboardStaleReason } from './build-dashboard.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What the compiled output depends on, relative to the repository root. */
@@ -57,13 +60,20 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   try {
     if (process.argv.includes('--build')) {
       build();
+      await buildDashboard();
     } else if (process.argv.includes('--prepare')) {
       if (staleReason()) build();
+      if (dashboardStaleReason()) await buildDashboard();
     } else {
       const reason = staleReason();
       if (reason) {
         console.error(`hrl-finance: ${reason}; compiling src/ to dist/ first`);
         build();
+      }
+      const dashboardReason = dashboardStaleReason();
+      if (dashboardReason) {
+        console.error(`hrl-finance: ${dashboardReason}; bundling it first`);
+        await buildDashboard();
       }
       await import(pathToFileURL(path.join(repoRoot, 'dist', 'server.js')).href);
     }

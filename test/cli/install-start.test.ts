@@ -60,7 +60,7 @@ t.test('dist/ staleness: fresh after a build, stale after an edit, an added or a
   t.equal(stale(root), 'sources changed since the last build', 'the build configuration counts too');
 });
 
-t.test('a clean checkout: prepare builds, the client imports, and a start with a fresh dist/ compiles nothing', async (t) => {
+t.test('a clean checkout: prepare builds, the client imports, and a start with a fresh dist/ compiles nothing and serves the dashboard', async (t) => {
   // A copy of what a clone holds (its node_modules linked, not reinstalled), so this
   // repository's own dist/ is left alone.
   const copy = await mkdtemp(path.join(tmpdir(), 'hrl-checkout-'));
@@ -97,7 +97,13 @@ t.test('a clean checkout: prepare builds, the client imports, and a start with a
   });
   const url = await listening;
   t.equal((await fetch(`${url}/health`)).status, 200, 'healthy');
-  t.notMatch(output, /compiling/, 'no compile message');
+  t.notMatch(output, /compiling|bundling/, 'no compile or bundle message');
+  const dashboard = await fetch(`${url}/`);
+  t.equal(dashboard.status, 200, 'the dashboard page is served');
+  t.match(await dashboard.text(), /<script type="module" src="\/assets\/app\.js">/);
+  const bundle = await fetch(`${url}/assets/app.js`);
+  t.equal(bundle.status, 200, 'its bundle, made by prepare, is served');
+  t.ok((await bundle.text()).length > 10_000, 'and is the real bundle');
   t.equal((await stat(stamp)).mtimeMs, builtAt, 'the build stamp is untouched');
   t.equal((await stat(path.join(copy, 'dist/server.js'))).mtimeMs, serverBuiltAt, 'dist/server.js is untouched');
   process.kill(-server.pid!, 'SIGTERM');

@@ -54,7 +54,7 @@ export interface SpawnedServer {
 }
 
 /** The real server (`src/server.ts`) in its own process, ready when /health answers. */
-export async function spawnServer(t: Teardown, opts: { port: number; dataDir: string; env?: Record<string, string> }): Promise<SpawnedServer> {
+export async function spawnServer(t: Teardown, opts: { port: number; dataDir: string; env?: Record<string, string>; readyTimeoutMs?: number }): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: {
@@ -80,7 +80,7 @@ export async function spawnServer(t: Teardown, opts: { port: number; dataDir: st
   };
   t.teardown(kill);
   const url = `http://127.0.0.1:${opts.port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`);
     try {
