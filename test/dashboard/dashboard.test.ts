@@ -1,9 +1,15 @@
 import t from 'tap';
 import path from 'node:path';
 import { importFixture, startApp } from '../client/helpers.js';
-import { ARTIFACTS, launchBrowser, overflowX, points, skipWithoutChromium, waitForPoints, watchProblems } from './browser.js';
+import { ARTIFACTS, ensureDashboardBundle, launchBrowser, overflowX, points, skipWithoutChromium, waitForPoints, watchProblems } from './browser.js';
+
+// A real browser through a whole training, simulation and two reports (or three server
+// starts): about two minutes alone, four when other suites load the 2-core machine, more
+// than .taprc's per-file timeout leaves (the root test tells the runner).
+t.setTimeout(480_000);
 
 t.test('the dashboard at / starts a run from the UI and charts it live to completion', { skip: skipWithoutChromium }, async (t) => {
+  await ensureDashboardBundle(); // before the server starts: it serves the files it finds then
   const { app, url } = await startApp(t, { progressHz: 20 });
   await importFixture(url, 'demo');
   const browser = await launchBrowser(t);

@@ -2,7 +2,7 @@ import t from 'tap';
 import { once } from 'node:events';
 import path from 'node:path';
 import { freePort, importFixture, spawnServer, startRun, tempDir } from '../client/helpers.js';
-import { ARTIFACTS, launchBrowser, skipWithoutChromium, watchProblems } from './browser.js';
+import { ARTIFACTS, ensureDashboardBundle, launchBrowser, skipWithoutChromium, watchProblems } from './browser.js';
 
 /**
  * The bound the page must meet: live again within this long of /health answering after a
@@ -14,7 +14,13 @@ const LIVE_WITHIN_MS = 3000;
 /** Starting a server through tsx can take a minute when other test files load the machine. */
 const READY_MS = 120_000;
 
+// A real browser through a whole training, simulation and two reports (or three server
+// starts): about two minutes alone, four when other suites load the 2-core machine, more
+// than .taprc's per-file timeout leaves (the root test tells the runner).
+t.setTimeout(480_000);
+
 t.test('after the server is restarted on the same port and data, the page is live again within 3 s of /health, and says why its runs ended', { skip: skipWithoutChromium }, async (t) => {
+  await ensureDashboardBundle(); // before the server starts: it serves the files it finds then
   const port = await freePort();
   const dataDir = await tempDir(t, 'hrl-dash-restart-');
   let server = await spawnServer(t, { port, dataDir, readyTimeoutMs: READY_MS });
