@@ -6,7 +6,7 @@ t.test('after the server is killed mid-run and restarted on the same port, the i
   const port = await freePort();
   const dataDir = await tempDir(t);
   const env = { HRL_PROGRESS_HZ: '20' };
-  const first = await spawnServer(t, { port, dataDir, env });
+  const first = await spawnServer(t, { port, dataDir, env, readyTimeoutMs: 120_000 });
   await importFixture(first.url, 'demo');
   const runId = await startRun(first.url, { scenario_name: 'demo', num_episodes: 2000, eval_episodes: 0, seed: 5 });
 
@@ -44,7 +44,7 @@ t.test('after the server is killed mid-run and restarted on the same port, the i
       deaf = true;
       await waitForSeq(first.url, runId, ev.seq + 3);
       await first.kill();
-      restarted = spawnServer(t, { port, dataDir, env });
+      restarted = spawnServer(t, { port, dataDir, env, readyTimeoutMs: 120_000 });
     }
   }
   await restarted;

@@ -7,10 +7,11 @@ import { ARTIFACTS, ensureDashboardBundle, launchBrowser, skipWithoutChromium, w
 /**
  * The bound the page must meet: live again within this long of /health answering after a
  * restart. The page's backoff is capped at 1 s (jittered 0.5–1 s) and the handshake takes
- * milliseconds; the rest is margin for a loaded 2-core machine, where the new process is
- * still warming up (loading workers, recovering runs) when it first answers.
+ * milliseconds: measured 130–340 ms on a quiet machine. The rest is margin for a loaded
+ * 2-core machine, where the new process is still warming up (workers, run recovery) and
+ * Chromium shares the cores: 1.2–3.1 s measured at a load average of 20–25.
  */
-const LIVE_WITHIN_MS = 3000;
+const LIVE_WITHIN_MS = 5000;
 /** Starting a server through tsx can take a minute when other test files load the machine. */
 const READY_MS = 120_000;
 
@@ -19,7 +20,7 @@ const READY_MS = 120_000;
 // than .taprc's per-file timeout leaves (the root test tells the runner).
 t.setTimeout(480_000);
 
-t.test('after the server is restarted on the same port and data, the page is live again within 3 s of /health, and says why its runs ended', { skip: skipWithoutChromium }, async (t) => {
+t.test('after the server is restarted on the same port and data, the page is live again within 5 s of /health, and says why its runs ended', { skip: skipWithoutChromium }, async (t) => {
   await ensureDashboardBundle(); // before the server starts: it serves the files it finds then
   const port = await freePort();
   const dataDir = await tempDir(t, 'hrl-dash-restart-');
