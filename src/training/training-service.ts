@@ -305,10 +305,29 @@ export class TrainingService implements Training {
       else run.progressDirty = true;
     }
     run.record.episodes_completed = run.metrics.episode;
+    this.#scheduleProgress(run);
+  }
+
+  /**
+   * Publishes now if the interval has passed, else once it has. The timer's publication is
+   * queued behind the run's other work, so it checks again when it runs: a batch handled in
+   * between may already have published (and a timer may fire a millisecond early).
+   */
+  #scheduleProgress(run: ActiveRun): void {
     if (!run.progressDirty) return;
     const wait = run.lastProgressMs + this.#minProgressMs - Date.now();
     if (wait <= 0) this.#publishProgress(run);
-    else run.progressTimer ??= setTimeout(() => this.#enqueue(run, async () => this.#publishProgress(run)), wait);
+    else if (!run.progressTimer) {
+      const timer = setTimeout(
+        () =>
+          this.#enqueue(run, async () => {
+            if (run.progressTimer === timer) run.progressTimer = null;
+            this.#scheduleProgress(run);
+          }),
+        wait
+      );
+      run.progressTimer = timer;
+    }
   }
 
   /** Publishes the run's current rolling progress (at most progress_hz per second). */
